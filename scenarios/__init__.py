@@ -1,0 +1,1 @@
+"""Documented AWS patterns, one package per pattern, each with its claims catalog."""

@@ -1,0 +1,1 @@
+"""SQS visibility timeout: queues and consumers for the visibility claims."""
