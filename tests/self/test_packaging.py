@@ -220,7 +220,7 @@ def test_pure_wheel_unpacked_into_root(handler_dir: Path, private_wheel_cache: P
     assert archive.read("purething_extra.py") == b"EXTRA = True\n"
 
 
-def test_wheel_file_clashing_with_handler_rejected(handler_dir: Path, private_wheel_cache: Path):
+def test_wheel_clash_with_handler_rejected(handler_dir: Path, private_wheel_cache: Path):
     write_fake_wheel(private_wheel_cache, "clash-1.0-py3-none-any.whl", {"app.py": "X = 1\n"})
 
     with pytest.raises(PackagingError, match="already provides"):

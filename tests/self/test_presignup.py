@@ -71,8 +71,9 @@ def admin_create_user_event(username: str) -> dict:
     """Return a PreSignUp event as Cognito sends it for an AdminCreateUser request."""
     event = sign_up_event(username)
     event["triggerSource"] = "PreSignUp_AdminCreateUser"
+    # NOTE: the clientId placeholder is the value AWS is reported to send for admin calls;
+    # the PreSignUp documentation page does not show an AdminCreateUser example.
     event["callerContext"]["clientId"] = "CLIENT_ID_NOT_APPLICABLE"
-    event["request"]["validationData"] = None
     return event
 
 

@@ -3,10 +3,10 @@
 Rule: a username is rejected when it contains
 
 - any emoji that the ``emoji`` library (vendored into the deployment package) finds. The
-  library follows Unicode's emoji data, so it finds single pictographs (😀), skin-tone
+  library follows Unicode's emoji data. It finds single pictographs (😀), skin-tone
   modified emoji (👍🏽), flags made of two regional indicators (🇫🇷), keycap sequences
-  (1️⃣), ZWJ sequences (👩‍💻) and also characters that Unicode lists as emoji but that
-  render as text by default, such as ©, ™, ↔ and ♥;
+  (1️⃣) and ZWJ sequences (👩‍💻). It also finds characters that Unicode lists as emoji
+  but that render as text by default, such as ©, ™, ↔ and ♥;
 - or a lone emoji building block that the library does not report on its own: a
   regional indicator letter, the emoji variation selector U+FE0F, the combining
   enclosing keycap U+20E3, an emoji skin-tone modifier or a tag character. These are
@@ -74,7 +74,7 @@ def find_emoji(username: str) -> list[str]:
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Reject the sign-up when ``event["userName"]`` contains emoji; otherwise return the event."""
+    """Raise EmojiUsernameError when ``event["userName"]`` contains emoji, else return the event."""
     print(json.dumps({"message": LOG_MESSAGE, "event": event}, ensure_ascii=False), flush=True)
 
     username = event.get("userName")

@@ -4,8 +4,9 @@ Lambda runs a function's initialisation code (everything at module level) once p
 execution environment and may reuse that environment for later invocations. Module-level
 objects and files written to /tmp then survive from one invocation to the next, while
 variables local to the handler start fresh each time. A new environment starts with new
-module state and an empty /tmp.
+module state, and its /tmp is not shared with other environments and starts empty.
 https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html
+https://aws.amazon.com/blogs/compute/using-larger-ephemeral-storage-for-aws-lambda/
 
 The handler returns what it observed as a JSON-serialisable dict and never judges it, so
 the tests decide what counts as the documented behaviour. Each invocation writes one file
@@ -36,7 +37,7 @@ request_ids_seen: list[str] = []
 
 
 def scratch_folder(function_name: str) -> str:
-    """Return the /tmp subfolder of ``function_name``; unsafe characters become '_'."""
+    """Return the /tmp subfolder of ``function_name``, with unsafe characters replaced by '_'."""
     tmp_root = os.environ.get(TMP_ROOT_ENV, DEFAULT_TMP_ROOT)
     safe_name = re.sub(r"[^A-Za-z0-9_-]", "_", function_name)
     return os.path.join(tmp_root, f"container-reuse-{safe_name}")

@@ -1,10 +1,13 @@
 """Probe where Lambda puts the deployment package and which paths are writable.
 
-Lambda unpacks a .zip package into /var/task, names that folder in LAMBDA_TASK_ROOT and
-starts the handler with it as the working directory. That folder is read-only, while /tmp
-is the writable scratch space of the execution environment.
+Lambda unpacks a .zip package into /var/task, names that folder in LAMBDA_TASK_ROOT
+("the path to your Lambda function code") and starts the handler with it as the working
+directory. /tmp is the execution environment's writable scratch space.
 https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html
-https://docs.aws.amazon.com/lambda/latest/dg/configuration-ephemeral-storage.html
+https://aws.amazon.com/blogs/compute/using-larger-ephemeral-storage-for-aws-lambda/
+
+NOTE: the read-only task root (writes fail with EROFS) is widely observed on Lambda, but
+no AWS page cited here states it. The probe reports the errno so tests can record it.
 
 The handler returns what it observed as a JSON-serialisable dict and never judges it, so
 the tests decide what counts as the documented behaviour.
