@@ -1,0 +1,1 @@
+"""Cognito PreSignUp trigger that rejects usernames containing emoji."""

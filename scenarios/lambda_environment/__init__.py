@@ -1,0 +1,1 @@
+"""Lambda execution environment: where the package sits and what survives a warm start."""
