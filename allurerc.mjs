@@ -1,6 +1,7 @@
 // Allure 3 configuration, read by `allure generate` from package "allure" (pinned in
-// package.json). Options: https://allurereport.org/docs/v3/configure/
-// Build the report with `python -m fixtures.report`, which also prepares the results.
+// package.json). The options are listed under "Configuration" in
+// node_modules/allure/README.md. Build the report with `python -m fixtures.report`,
+// which also prepares the results.
 import { readFileSync } from "node:fs";
 
 // One list of verdict categories serves both report flavours. fixtures/report.py copies

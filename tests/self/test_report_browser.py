@@ -1,9 +1,9 @@
 """Build an Allure report from a small generated run and check it in headless Chromium.
 
-The module runs pytest in a subprocess on a two-claim test file labelled the way the
-suite's plugin labels claims, builds the report with ``python -m fixtures.report``, opens
-the single-file report over file:// and checks the overview, the Categories tab, the
-attached parity matrix and one claim's page. Screenshots go to reports/screenshots/.
+The module runs pytest in a subprocess on a two-claim test file, labelled the way the
+suite's plugin labels claims, and builds the report with ``python -m fixtures.report``.
+It opens the single-file report over file:// and checks the overview, the Categories tab,
+the attached parity matrix and one claim's page. Screenshots go to reports/screenshots/.
 
 Needs Node.js with ``npm ci`` run in the repository root, Debian's chromium at
 /usr/bin/chromium, and the playwright Python package (it drives that browser, so no
@@ -46,7 +46,7 @@ DEVIATING_STATEMENT = "A new alarm starts in the INSUFFICIENT_DATA state."
 DEVIATING_CLAIM = "sms-spend-alarm.starts-insufficient-data"
 DEVIATION_REASON = "deviates: moto starts new alarms in OK"
 
-# A miniature compliance module: one claim that holds and one known deviation, labelled
+# A miniature compliance module: one honoured claim and one known deviation, labelled
 # as the suite's plugin labels claims. The reason strings follow the verdict conventions:
 # an expected deviation is a strict xfail whose reason starts with "deviates: ".
 SAMPLE_TESTS = textwrap.dedent(
@@ -156,7 +156,7 @@ def _run(arguments: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture(scope="module")
 def report_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Generate the sample run's results and report; return the report's index.html."""
+    """Generate the sample run's results and report, and return the report's index.html."""
     work = tmp_path_factory.mktemp("report-browser")
     (work / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
     (work / "test_sample_claims.py").write_text(SAMPLE_TESTS, encoding="utf-8")
@@ -204,7 +204,7 @@ def browser():
 
 @pytest.fixture
 def page(browser):
-    """A page that may load file:, data: and blob: URLs; any other request is aborted.
+    """A page that may load file:, data: and blob: URLs, with every other request aborted.
 
     The aborted URLs are stored in ``page.blocked_requests``.
     """
