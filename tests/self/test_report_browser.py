@@ -281,7 +281,13 @@ def test_parity_matrix_is_attached(page, report_index):
     expect = sync_api.expect
     page.goto(report_index.as_uri() + "#globalAttachments")
 
-    expect(page.get_by_text("Parity matrix: claims x backends").first).to_be_visible()
+    attachment = page.get_by_text("Parity matrix: claims x backends").first
+    expect(attachment).to_be_visible()
+    attachment.click()
+    # The Awesome report previews an HTML attachment in an iframe.
+    matrix = page.frame_locator("iframe").first
+    expect(matrix.get_by_text(DEVIATING_CLAIM, exact=False)).to_be_visible()
+    expect(matrix.get_by_text(DEVIATION_REASON, exact=True)).to_be_visible()
 
     _screenshot(page, "report-parity-attachment.png")
     assert page.blocked_requests == []

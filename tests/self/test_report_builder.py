@@ -243,6 +243,7 @@ def test_collect_environment_backends(tmp_path):
 
     assert environment["backends"] == "moto"
     assert environment["backend.moto.moto"] == "5.2.5"
+    assert environment["parity-matrix"] == str(parity / "index.html")
     assert environment["python"]
 
 
