@@ -286,8 +286,10 @@ class Responder:
 
             if status == FAILED:
                 reason = self._with_log_location(reason)
-            body = build_response_body(
-                self._event, status, physical_id=physical_id, reason=reason, data=data
+            body = _fit_reason(
+                build_response_body(
+                    self._event, status, physical_id=physical_id, reason=reason, data=data
+                )
             )
             size = response_body_size(body)
             if size > RESPONSE_BODY_LIMIT_BYTES:
@@ -301,8 +303,9 @@ class Responder:
                     f"The {status} response body was {size} bytes, over the "
                     f"{RESPONSE_BODY_LIMIT_BYTES}-byte limit of CloudFormation; return less Data"
                 )
-                body = build_response_body(self._event, FAILED, physical_id=physical_id, reason=reason)
-            body = _fit_reason(body)
+                body = _fit_reason(
+                    build_response_body(self._event, FAILED, physical_id=physical_id, reason=reason)
+                )
 
             put_response(self._event["ResponseURL"], body)
             self._sent_body = body
