@@ -1,6 +1,6 @@
 """Tests of the Custom::SubscriptionFilterPolicy Lambda handler, run in-process.
 
-The handler sends its response to a real HTTP server on 127.0.0.1 that stands in for
+The handler sends its response to a real HTTP server on 127.0.0.1 that replaces
 CloudFormation's pre-signed ResponseURL, and its SNS calls go to moto's in-process
 backend (``moto.mock_aws``).
 """
@@ -50,7 +50,7 @@ class ResponseServer:
 
     url: str
     requests: "queue.Queue[ReceivedRequest]"
-    # HTTP status codes to answer, in order; 200 once the list is empty.
+    # HTTP status codes to respond with, in order. 200 once the list is empty.
     statuses: list[int] = field(default_factory=list)
 
     def next_request(self) -> ReceivedRequest:
@@ -498,7 +498,7 @@ def test_put_retries_server_errors(response_server: ResponseServer, subscription
 
 
 def test_put_client_error_not_retried(response_server: ResponseServer, subscription_arn: str) -> None:
-    # An expired pre-signed URL answers 403. The handler tries SUCCESS, then FAILED,
+    # An expired pre-signed URL returns 403. The handler tries SUCCESS, then FAILED,
     # and raises because no response could be delivered.
     response_server.statuses.extend([403, 403])
     properties = {"SubscriptionArn": subscription_arn, "FilterPolicy": '{"a": ["b"]}'}

@@ -13,8 +13,8 @@ physical resource ID is the subscription ARN, so it stays the same across update
 keep the subscription. When SubscriptionArn changes, CloudFormation treats the new ID
 as a replacement and then sends Delete for the old subscription.
 
-The handler answers CloudFormation with an HTTP PUT of a JSON body to the pre-signed
-ResponseURL and uses only the standard library for it. Request and response fields:
+The handler responds to CloudFormation with an HTTP PUT of a JSON body to the
+pre-signed ResponseURL and uses only the standard library for it. Request and response fields:
 https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/crpg-ref-requests.html
 https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/crpg-ref-responses.html
 
@@ -84,8 +84,8 @@ class ResponseTooLargeError(ValueError):
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any] | None:
     """Process one CloudFormation custom resource request and send the response.
 
-    Returns the response body that was sent, or None when the request carries no
-    ResponseURL and so cannot be answered.
+    Returns the response body that was sent, or None when the request has no
+    ResponseURL, so no response can be sent.
     """
     _configure_logging_outside_lambda()
     log_request(event)
@@ -127,7 +127,7 @@ def process_request(event: dict[str, Any]) -> tuple[str, dict[str, str]]:
 
     if request_type not in ("Create", "Update"):
         raise InvalidRequestError(
-            f"RequestType {request_type!r} is not supported; expected Create, Update or Delete"
+            f"RequestType {request_type!r} is not supported. Expected Create, Update or Delete"
         )
 
     properties = parse_properties(event.get("ResourceProperties"))
@@ -145,7 +145,7 @@ def process_request(event: dict[str, Any]) -> tuple[str, dict[str, str]]:
     if size > RESPONSE_BODY_LIMIT_BYTES:
         raise ResponseTooLargeError(
             f"the SUCCESS response body would be {size} bytes, over the "
-            f"{RESPONSE_BODY_LIMIT_BYTES}-byte limit of CloudFormation; it echoes "
+            f"{RESPONSE_BODY_LIMIT_BYTES}-byte limit of CloudFormation. It echoes "
             "FilterPolicy in Data, so shorten the filter policy"
         )
 
@@ -166,13 +166,13 @@ def parse_properties(properties: Any) -> dict[str, str]:
     policy as a JSON string.
     """
     if not isinstance(properties, dict):
-        raise InvalidRequestError("ResourceProperties is missing; set SubscriptionArn and FilterPolicy")
+        raise InvalidRequestError("ResourceProperties is missing. Set SubscriptionArn and FilterPolicy")
 
     subscription_arn = properties.get("SubscriptionArn")
     if not isinstance(subscription_arn, str) or not _is_sns_subscription_arn(subscription_arn):
         raise InvalidRequestError(
-            f"SubscriptionArn {subscription_arn!r} is not an SNS subscription ARN; "
-            "pass the Ref of an AWS::SNS::Subscription"
+            f"SubscriptionArn {subscription_arn!r} is not an SNS subscription ARN. "
+            "Pass the Ref of an AWS::SNS::Subscription"
         )
 
     policy = properties.get("FilterPolicy")
@@ -183,14 +183,14 @@ def parse_properties(properties: Any) -> dict[str, str]:
             raise InvalidRequestError(f"FilterPolicy is not valid JSON: {error}") from error
     if not isinstance(policy, dict) or not policy:
         raise InvalidRequestError(
-            f"FilterPolicy {properties.get('FilterPolicy')!r} must be a non-empty JSON object; "
-            "delete the resource to remove filtering"
+            f"FilterPolicy {properties.get('FilterPolicy')!r} must be a non-empty JSON object. "
+            "Delete the resource to remove filtering"
         )
 
     scope = properties.get("FilterPolicyScope", DEFAULT_FILTER_POLICY_SCOPE)
     if scope not in FILTER_POLICY_SCOPES:
         raise InvalidRequestError(
-            f"FilterPolicyScope {scope!r} is invalid; use one of {', '.join(FILTER_POLICY_SCOPES)}"
+            f"FilterPolicyScope {scope!r} is invalid. Use one of {', '.join(FILTER_POLICY_SCOPES)}"
         )
 
     return {
@@ -232,7 +232,7 @@ def delete_filter_policy(physical_id: str) -> None:
     physical ID of a Create that failed before it applied anything.
     """
     if not _is_sns_subscription_arn(physical_id):
-        LOGGER.info("Physical ID %r names no subscription; nothing to delete", physical_id)
+        LOGGER.info("Physical ID %r names no subscription, so there is nothing to delete", physical_id)
         return
 
     sns = _sns_client(_region_of(physical_id))
@@ -251,7 +251,7 @@ def delete_filter_policy(physical_id: str) -> None:
         code = error.response.get("Error", {}).get("Code")
         if code not in SUBSCRIPTION_GONE_ERROR_CODES:
             raise
-        LOGGER.info("Subscription %s no longer exists (%s); nothing to delete", physical_id, code)
+        LOGGER.info("Subscription %s no longer exists (%s), so there is nothing to delete", physical_id, code)
         return
     LOGGER.info("Removed the filter policy of %s", physical_id)
 
@@ -277,7 +277,7 @@ class Responder:
         with self._lock:
             if self._sent_body is not None:
                 LOGGER.warning(
-                    "A %s response for request %s was already sent; dropping the %s response",
+                    "A %s response for request %s was already sent, so the %s response is dropped",
                     self._sent_body["Status"],
                     self._event.get("RequestId"),
                     status,
@@ -294,14 +294,14 @@ class Responder:
             size = response_body_size(body)
             if size > RESPONSE_BODY_LIMIT_BYTES:
                 LOGGER.error(
-                    "The %s response body is %d bytes, over the %d-byte limit; sending FAILED instead",
+                    "The %s response body is %d bytes, over the %d-byte limit, so FAILED is sent instead",
                     status,
                     size,
                     RESPONSE_BODY_LIMIT_BYTES,
                 )
                 reason = (
                     f"The {status} response body was {size} bytes, over the "
-                    f"{RESPONSE_BODY_LIMIT_BYTES}-byte limit of CloudFormation; return less Data"
+                    f"{RESPONSE_BODY_LIMIT_BYTES}-byte limit of CloudFormation. Return less Data"
                 )
                 body = _fit_reason(
                     build_response_body(self._event, FAILED, physical_id=physical_id, reason=reason)
@@ -314,7 +314,7 @@ class Responder:
     def send_timeout(self) -> None:
         """Send FAILED because the Lambda function is about to time out."""
         LOGGER.error(
-            "Request %s is still running %.0f s before the Lambda timeout; sending FAILED",
+            "Request %s is still running %.0f s before the Lambda timeout, so FAILED is sent",
             self._event.get("RequestId"),
             TIMEOUT_MARGIN_SECONDS,
         )
@@ -361,11 +361,11 @@ def put_response(response_url: str, body: dict[str, Any]) -> None:
     """PUT the body to the pre-signed ResponseURL, retrying network and 5xx errors.
 
     Raises the last error after RESPONSE_PUT_ATTEMPTS attempts, or at once on a 4xx
-    answer such as an expired pre-signed URL, because a retry cannot fix those.
+    status such as an expired pre-signed URL, because a retry cannot fix those.
     """
     scheme = urllib.parse.urlsplit(response_url).scheme
     if scheme not in ("http", "https"):
-        raise InvalidRequestError(f"ResponseURL has scheme {scheme!r}; only http and https are sent to")
+        raise InvalidRequestError(f"ResponseURL has scheme {scheme!r}. Only http and https URLs are supported")
 
     payload = _encode_body(body)
     # The pre-signed S3 URL is signed for an empty Content-Type, so the header is sent
@@ -395,7 +395,7 @@ def put_response(response_url: str, body: dict[str, Any]) -> None:
                     error.code,
                 )
                 raise
-            LOGGER.warning("PUT attempt %d got HTTP %s; retrying", attempt, error.code)
+            LOGGER.warning("PUT attempt %d got HTTP %s, retrying", attempt, error.code)
         except (urllib.error.URLError, TimeoutError, ConnectionError) as error:
             if attempt == RESPONSE_PUT_ATTEMPTS:
                 LOGGER.error(
@@ -406,7 +406,7 @@ def put_response(response_url: str, body: dict[str, Any]) -> None:
                     error,
                 )
                 raise
-            LOGGER.warning("PUT attempt %d failed (%s); retrying", attempt, error)
+            LOGGER.warning("PUT attempt %d failed (%s), retrying", attempt, error)
         time.sleep(RESPONSE_PUT_BACKOFF_SECONDS * attempt)
 
 
@@ -446,7 +446,7 @@ def parse_request_log_line(line: str) -> dict[str, Any] | None:
 
 
 def redact_url(url: Any) -> Any:
-    """Drop the query string, which holds the pre-signed URL's signature."""
+    """Drop the query string, which contains the pre-signed URL's signature."""
     if not isinstance(url, str):
         return url
     parts = urllib.parse.urlsplit(url)
