@@ -1,0 +1,36 @@
+"""Fixtures that give the harness's own tests a real MySQL-compatible database.
+
+The server is the one named by CLAIMS_MYSQL_URL, or else a private MariaDB server that
+fixtures.database starts once per test session. Without either, tests that use these
+fixtures are skipped with the reason from MySQLUnavailable.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+import pytest
+
+from fixtures.database import MySQLUnavailable, MySQLUrl, create_database, drop_database, provide_mysql
+
+
+@pytest.fixture(scope="session")
+def mysql_url() -> Iterator[MySQLUrl]:
+    """URL of the session's database server, with a user that may create test databases."""
+    with contextlib.ExitStack() as stack:
+        try:
+            url = stack.enter_context(provide_mysql())
+        except MySQLUnavailable as error:
+            pytest.skip(str(error))
+        yield url
+
+
+@pytest.fixture
+def mysql_database(mysql_url: MySQLUrl) -> Iterator[MySQLUrl]:
+    """URL of an empty database that exists for one test only."""
+    url = create_database(mysql_url)
+    try:
+        yield url
+    finally:
+        drop_database(url)
