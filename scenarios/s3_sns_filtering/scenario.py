@@ -62,7 +62,7 @@ class Timing:
 
 
 VIRTUAL = Timing(delivery=5, quiet=5, interval=0.5)
-REAL = Timing(delivery=20, quiet=3, interval=0.5)
+REAL = Timing(delivery=10, quiet=3, interval=0.5)
 
 
 def timing_for(clock: Clock) -> Timing:
