@@ -28,7 +28,7 @@ from fixtures.resources import Cleanup
 FOLDERS = ("a", "b", "c")
 CSV_SUFFIX = ".csv"
 SPACED_FOLDER = "new data"  # a folder name that S3 must encode in its events
-ATTRIBUTE_POLICY = {"folder": ["a"]}  # the filter the post wanted, on an attribute S3 never sends
+ATTRIBUTE_POLICY = {"folder": ["a"]}  # routes by folder through an attribute that S3 does not send
 
 # Logical queue names on the events topic.
 ALL_EVENTS = "all"  # no filter policy and no raw delivery: the SNS envelope stays visible
@@ -54,7 +54,7 @@ def folder_topic_queue(folder: str) -> str:
 
 @dataclass(frozen=True)
 class Timing:
-    """Bounds in seconds on the test's clock; on a virtual clock no real time passes."""
+    """Bounds in seconds on the test's clock, which lets no real time pass when it is virtual."""
 
     delivery: float  # wait for an event that must arrive
     quiet: float  # watch for events that must not arrive, after a control event has arrived
@@ -279,25 +279,25 @@ class S3SnsScenario:
 
     def received(self, queue: str, keys: Iterable[str]) -> dict[str, list[Delivery]]:
         """Return the deliveries in ``queue``'s inbox for each of ``keys`` that arrived, by decoded key."""
-        wanted = set(keys)
+        expected = set(keys)
         found: dict[str, list[Delivery]] = {}
         for delivery in self.inbox[queue]:
-            if delivery.key in wanted:
+            if delivery.key in expected:
                 found.setdefault(delivery.key, []).append(delivery)
         return found
 
     def wait_for(self, queue: str, keys: Iterable[str], eventually: Callable[..., Any],
                  timing: Timing) -> dict[str, list[Delivery]]:
         """Drain ``queue`` until an event for every key in ``keys`` has arrived; return them by key."""
-        wanted = set(keys)
+        expected = set(keys)
 
         def probe() -> dict[str, list[Delivery]]:
             self.drain(queue)
-            return self.received(queue, wanted)
+            return self.received(queue, expected)
 
         return eventually(
-            probe, until=lambda found: set(found) >= wanted, timeout=timing.delivery, interval=timing.interval,
-            what=f"S3 events for keys {sorted(wanted)} in queue {queue!r}",
+            probe, until=lambda found: set(found) >= expected, timeout=timing.delivery, interval=timing.interval,
+            what=f"S3 events for keys {sorted(expected)} in queue {queue!r}",
         )
 
     def watch(self, queues: Iterable[str], clock: Clock, timing: Timing) -> None:
