@@ -5,8 +5,8 @@ and its /tmp listing on every invocation and never judges them. These functions 
 the compliance tests and the harness's own tests apply the same rules to evidence from a
 backend and to evidence made wrong on purpose.
 
-An execution environment is identified by the log stream name the runtime passes in the
-context object, because Lambda gives each environment a log stream of its own
+An execution environment is identified by the log stream name in the context object, which
+the Python runtime documents as the log stream of the function instance
 (https://docs.aws.amazon.com/lambda/latest/dg/python-context.html). That is the platform's
 view; the init id that the probe creates at import time is the function's view. A claim is
 contradicted when the two disagree, for example when one log stream reports two init ids.
