@@ -127,7 +127,7 @@ def check_fresh_globals(before: Sequence[Evidence], after: Evidence, new_marker:
 
 
 def check_own_tmp(before: Sequence[Evidence], after: Evidence) -> None:
-    """Check that the new environment's /tmp holds no file written by an earlier environment."""
+    """Check that the new environment's /tmp contains no file written by an earlier environment."""
     earlier_init_ids = {invocation["init_id"] for invocation in before} - {after["init_id"]}
     # The probe names each file "<init id>-<invocation number>", and an init id is a UUID.
     inherited = [name for name in after["tmp_files"] if name.rsplit("-", 1)[0] in earlier_init_ids]

@@ -29,8 +29,8 @@ LAMBDA_TRUST_POLICY = json.dumps({
 
 FUNCTION_TIMEOUT_SECONDS = 10
 FUNCTION_MEMORY_MB = 128
-# A new IAM role can take several seconds before Lambda may assume it (measured on AWS
-# only as "seconds"; emulators accept the role at once).
+# Lambda rejects a new IAM role with InvalidParameterValueException until the role has
+# propagated, so CreateFunction is retried. The 30 s bound is an estimate, not a measurement.
 ROLE_PROPAGATION_SECONDS = 30
 WAITER_CONFIG = {"Delay": 0.5, "MaxAttempts": 60}
 

@@ -1,1 +1,1 @@
-"""Where Lambda puts a .zip deployment package, and what the handler may read and write there."""
+"""Location of a .zip deployment package in the Lambda execution environment, and the paths a handler may write."""

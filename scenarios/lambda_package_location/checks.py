@@ -45,11 +45,11 @@ def check_working_directory(evidence: dict[str, Any]) -> None:
 def check_task_root_read_only(evidence: dict[str, Any]) -> None:
     """Check that creating a file in /var/task failed and creating one in /tmp worked."""
     task_root_write = evidence["task_root_write"]
+    assert task_root_write["written"] is False, (
+        f"the function created {task_root_write['path']!r}, so its task root is writable"
+    )
     written_in = posixpath.dirname(task_root_write["path"])
     assert written_in == TASK_ROOT, f"the probe tried to write in {written_in!r}, not in {TASK_ROOT!r}"
-    assert task_root_write["written"] is False, (
-        f"the function created {task_root_write['path']!r}, so {TASK_ROOT} is writable"
-    )
 
     tmp_write = evidence["tmp_write"]
     tmp_folder = posixpath.dirname(tmp_write["path"])

@@ -52,7 +52,7 @@ class ProbeEnvironments:
         self.use_scratch("shared")
 
     def use_scratch(self, name: str) -> None:
-        """Point the probe's /tmp to the folder ``name``; environments that share it share /tmp."""
+        """Point the probe's /tmp to the folder ``name``, so environments given one name share /tmp."""
         folder = self.tmp_path / "scratch" / name
         folder.mkdir(parents=True, exist_ok=True)
         self.monkeypatch.setenv("PROBE_TMP_ROOT", str(folder))
@@ -99,7 +99,7 @@ def test_warm_series_passes(environments: ProbeEnvironments):
 
 
 def test_environment_switch_passes(environments: ProbeEnvironments):
-    # Lambda may move to a new environment at any time; only a contradiction fails a claim.
+    # Lambda may move to a new environment at any time, so only a contradiction fails a claim.
     first = environments.warm_series(2)
     second = environments.warm_series(3)
 
