@@ -7,7 +7,7 @@ import pytest
 from scenarios.cognito_emoji import checks
 from scenarios.cognito_emoji.scenario import EMAIL, USERNAME_MAX_LENGTH, CognitoScenario, matches_username_pattern
 
-# Trigger logs reach CloudWatch Logs a few seconds after the call on AWS.
+# NOTE: an estimate of how long AWS takes to deliver a trigger's log line to CloudWatch Logs.
 LOG_TIMEOUT = 30.0
 LOG_INTERVAL = 0.5
 
@@ -110,7 +110,7 @@ INVALID_USERNAMES = {
 def test_username_pattern_enforced(cognito_scenario, backend, names, eventually, operation, case):
     username = INVALID_USERNAMES[case](names.unique("user"))
     assert not matches_username_pattern(username), f"{username!r} is a valid username"
-    # The client skips botocore's own length check: the claim is about the service.
+    # The client skips botocore's own length check, because the claim is about what the service does.
     client = cognito_scenario.unvalidated_cognito()
     call = cognito_scenario.sign_up if operation == "SignUp" else cognito_scenario.admin_create_user
 
@@ -119,7 +119,7 @@ def test_username_pattern_enforced(cognito_scenario, backend, names, eventually,
     checks.check_invalid_parameter(outcome)
     if "cognito.triggers" not in backend.capabilities:
         return
-    # A valid sign-up sent afterwards must reach the trigger's log; once it has, an event
+    # A valid sign-up sent afterwards must reach the trigger's log. Once it has, an event
     # for the rejected name would have arrived as well.
     control = names.unique("user")
     control_outcome = cognito_scenario.sign_up(control)

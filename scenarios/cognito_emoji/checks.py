@@ -1,7 +1,7 @@
 """Checks of the Cognito emoji username claims, applied to the outcomes of Cognito calls.
 
-The compliance tests feed them live outcomes; tests/self feeds them recorded ones, which
-shows that each check fails on the evidence a broken trigger or backend produces.
+The compliance tests feed them live outcomes. tests/self feeds them recorded ones, to show
+that each check fails on the evidence of a broken trigger or backend.
 Each function raises AssertionError naming the value that broke the claim.
 """
 

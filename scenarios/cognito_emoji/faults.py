@@ -1,7 +1,7 @@
 """Faults in in-process moto's Cognito model for the claims that run on moto.
 
-The trigger claims need capability cognito.triggers, which moto lacks; their failure is
-shown in tests/self against recorded evidence.
+The trigger claims need capability cognito.triggers, which moto lacks, so tests/self shows
+their failure against recorded evidence.
 """
 
 from __future__ import annotations

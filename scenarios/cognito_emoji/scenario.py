@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, WaiterError
 
 from fixtures.backends import Backend
 from fixtures.naming import Names
@@ -37,7 +37,7 @@ USERNAME_CATEGORY_CLASSES = frozenset("LMSNP")
 PASSWORD = "Claims-Pass-2024!"
 EMAIL = "new.user@example.com"
 
-# The line the trigger prints for each event; equal to presignup.LOG_MESSAGE.
+# Marker of the line the trigger prints for each event. It equals presignup.LOG_MESSAGE.
 TRIGGER_LOG_MESSAGE = "PreSignUp event received"
 
 STACK_WAITER = {"Delay": 2, "MaxAttempts": 150}  # at most 5 minutes
@@ -151,16 +151,20 @@ class CognitoScenario:
         self.cleanup.add(f"delete stack {stack}", self._delete_stack, stack)
         try:
             cloudformation.get_waiter("stack_create_complete").wait(StackName=stack, WaiterConfig=STACK_WAITER)
-        except Exception as exc:  # noqa: BLE001 - re-raised with the stack's failure events
+        except WaiterError as exc:
             raise RuntimeError(
-                f"stack {stack} did not reach CREATE_COMPLETE ({exc}); failed resources: {self._stack_failures(stack)}"
+                f"stack {stack} did not reach CREATE_COMPLETE ({exc}); failed resources: {self._stack_failures(stack)}; "
+                "fix templates/user_pool.yaml or the backend's CloudFormation support"
             ) from exc
 
         stacks = cloudformation.describe_stacks(StackName=stack)["Stacks"]
         outputs = {output["OutputKey"]: output["OutputValue"] for output in stacks[0].get("Outputs", [])}
         missing = {"UserPoolId", "UserPoolClientId", "FunctionName"} - set(outputs)
         if missing:
-            raise RuntimeError(f"stack {stack} lacks the outputs {sorted(missing)}; got {outputs!r}")
+            raise RuntimeError(
+                f"stack {stack} is missing the outputs {sorted(missing)} (got {outputs!r}); "
+                "declare them in templates/user_pool.yaml"
+            )
         return Deployment(outputs["UserPoolId"], outputs["UserPoolClientId"], outputs["FunctionName"], "cloudformation")
 
     def _delete_stack(self, stack: str) -> None:
@@ -190,7 +194,7 @@ class CognitoScenario:
                            "Action": "sts:AssumeRole"}],
         }
         # NOTE: no logging policy is attached, because the backends deployed this way never run
-        # the code; a backend that runs triggers is deployed from the template.
+        # the code. Backends that run triggers get the template, which attaches one.
         role_arn = iam.create_role(RoleName=role_name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
         self.cleanup.add(f"delete role {role_name}", iam.delete_role, RoleName=role_name)
 

@@ -1,8 +1,9 @@
 """The Cognito emoji claim checks fail on evidence from a broken trigger and pass on AWS's.
 
-The trigger claims cannot run on in-process moto, so their failure is shown here: the
+The trigger claims cannot run on in-process moto, so their failure is shown here. The
 checks get outcomes recorded on ministack 1.5.33 with a PreSignUp handler that returns
-every event unchanged (it lets emoji through), and outcomes in the form AWS documents.
+every event unchanged, so it lets emoji through. They also get outcomes in the form AWS
+documents, which they must accept.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from fixtures.lambda_context import LambdaContext
 from scenarios.cognito_emoji import checks
 from scenarios.cognito_emoji.functions import build_presignup_zip
 from scenarios.cognito_emoji.scenario import (
+    TRIGGER_LOG_MESSAGE,
     USERNAME_MAX_LENGTH,
     CallOutcome,
     expected_cognito_message,
@@ -30,7 +32,7 @@ from scenarios.cognito_emoji.scenario import (
 EMOJI = "😀"
 
 # Recorded on ministack 1.5.33 (CloudFormation deployment of the scenario) with a
-# PreSignUp handler that returns the event unchanged; timestamps and ids trimmed.
+# PreSignUp handler that returns the event unchanged. Timestamps and attributes are trimmed.
 PERMISSIVE_SIGN_UP = CallOutcome("SignUp", "recorded-signup😀", response={
     "UserConfirmed": False,
     "CodeDeliveryDetails": {"Destination": "new.user@example.com", "DeliveryMedium": "EMAIL",
@@ -102,6 +104,10 @@ def user_not_found(username: str) -> CallOutcome:
 
 
 # handler message ---------------------------------------------------------------------
+
+def test_log_marker_matches_handler(presignup):
+    assert presignup.LOG_MESSAGE == TRIGGER_LOG_MESSAGE
+
 
 @pytest.mark.parametrize("trigger_source", ["PreSignUp_SignUp", "PreSignUp_AdminCreateUser"])
 def test_expected_message_matches_handler(presignup, trigger_source):
