@@ -89,7 +89,7 @@ def check_create_request(
 def check_ref_and_getatt(outcome: StackOutcome, policy: dict[str, Any], scope: str) -> None:
     """Claim ref-and-getatt: the response's PhysicalResourceId is the Ref, Data keys are GetAtt values.
 
-    The handler answers with the subscription ARN as PhysicalResourceId and with
+    The handler responds with the subscription ARN as PhysicalResourceId and with
     FilterPolicy (compact JSON) and FilterPolicyScope in Data.
     """
     check_settled(outcome, "CREATE_COMPLETE")

@@ -84,5 +84,5 @@ def sns_subscription_support(backend):
 
 @fault("sns.filter-ignored", breaks=["cfn-custom-resource.policy-filters-delivery"])
 def filter_ignored(backend):
-    """Every message matches every filter policy, so nothing is filtered out."""
+    """Make every message match every filter policy, so nothing is filtered out."""
     return mock.patch.object(FilterPolicyMatcher, "matches", lambda self, attributes, message: True)

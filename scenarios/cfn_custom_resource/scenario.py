@@ -1,9 +1,10 @@
 """Deploy the filter policy stacks and collect what CloudFormation and the handler did.
 
-Stack operations never raise on a bad final status. They return a ``StackOutcome`` with
-the last status seen, the stack events and the custom resource's physical ID, and the
-checks in ``checks.py`` judge it. So a stack that never settles, for example because the
-function never answers, fails the claim's check instead of the deployment.
+Stack operations do not raise when a stack ends in a failed status. They return a
+``StackOutcome`` with the last status seen, the stack events and the custom resource's
+physical ID, and the checks in ``checks.py`` judge it. So a stack that never settles,
+for example because the function sends no response, fails the claim's check instead of
+the deployment.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ CUSTOM_RESOURCE_TYPE = "Custom::SubscriptionFilterPolicy"
 
 PLACED_POLICY = {"event": ["order_placed"]}
 CANCELLED_POLICY = {"event": ["order_cancelled"]}
-# Not JSON, so the handler answers FAILED with "FilterPolicy is not valid JSON".
+# Not JSON, so the handler responds FAILED with "FilterPolicy is not valid JSON".
 INVALID_POLICY = "not json"
 INVALID_POLICY_REASON = "FilterPolicy is not valid JSON"
 
@@ -57,7 +58,7 @@ Poll = Callable[..., Any]
 
 @dataclass
 class StackOutcome:
-    """What a stack operation left behind once it settled or its wait timed out."""
+    """State of a stack after an operation settled or its wait timed out."""
 
     stack_id: str
     status: str

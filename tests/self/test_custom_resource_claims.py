@@ -8,7 +8,7 @@ their checks can fail:
   1.5.33 recorded it, and then the same evidence with one fact broken.
 - Tests marked ``slow`` deploy the scenario on a private ministack on 127.0.0.1 with a
   handler that misbehaves: one returns a different PhysicalResourceId on Update, one never
-  answers. They need ministack installed under $CLAIMS_EMULATOR_HOME.
+  sends a response. They need ministack installed under $CLAIMS_EMULATOR_HOME.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ PLACED_JSON = '{"event": ["order_placed"]}'
 CANCELLED_JSON = '{"event": ["order_cancelled"]}'
 FAILED_REASON = "InvalidRequestError: FilterPolicy is not valid JSON: Expecting value: line 1 column 1 (char 0)"
 
-# Bound of the stack wait in the never-answering test, in seconds of real time.
+# Bound of the stack wait in the test of the silent handler, in seconds of real time.
 SILENT_HANDLER_WAIT_SECONDS = 6.0
 
 
