@@ -53,7 +53,8 @@ def test_unique_across_xdist_workers(demo_project, tmp_path):
     dump.mkdir()
     demo_project.write("tests/test_demo.py", NAME_DUMP_TEST)
 
-    result = demo_project.run("-n", "2", env={"NAME_DUMP": str(dump)})
+    # --dist load: without a --dist mode the harness keeps this one module on one worker.
+    result = demo_project.run("-n", "2", "--dist", "load", env={"NAME_DUMP": str(dump)})
 
     assert result.returncode == 0, result.output
     names = [name for path in dump.iterdir() for name in json.loads(path.read_text())]
