@@ -148,7 +148,7 @@ def drop_exports(backend):
 
 @fault("cloudformation.duplicate-export-accepted", breaks=["cloudformation-outputs.export-name-unique"])
 def duplicate_export_accepted(backend):
-    """A second stack may export a name in use, and its value replaces the first stack's."""
+    """Accept a second stack that exports a name in use, so its value replaces the first stack's."""
 
     def delete_stack(self, name_or_stack_id):
         # The second stack's deletion already removed the shared export name, so tolerate

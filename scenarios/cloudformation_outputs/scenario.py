@@ -35,8 +35,7 @@ SETTLED_STATUSES = frozenset({
     "DELETE_COMPLETE", "DELETE_FAILED", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE",
     "UPDATE_ROLLBACK_FAILED", "UPDATE_FAILED",
 })
-FAILED_CREATE_STATUSES = frozenset({"CREATE_FAILED", "ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "ROLLBACK_IN_PROGRESS"})
-GONE = "GONE"  # DescribeStacks no longer knows the stack
+GONE = "GONE"  # DescribeStacks no longer returns the stack
 
 
 @dataclass(frozen=True)
@@ -47,14 +46,15 @@ class Timing:
     interval: float  # time between two DescribeStacks calls
 
 
-# moto finishes every operation inside the request, so the virtual bound is never waited out.
+# moto completes CreateStack and DeleteStack within the request, so on its virtual clock the
+# bound only ends the polling of a stack that is stuck.
 VIRTUAL = Timing(settle=600, interval=5)
 REAL = Timing(settle=60, interval=0.5)
 
 
 @dataclass
 class StackRecord:
-    """What one CreateStack request produced: the stack, its settled status and outputs."""
+    """Outcome of one CreateStack request: the stack, its settled status and its outputs."""
 
     name: str
     parameters: dict[str, str]
@@ -63,6 +63,7 @@ class StackRecord:
     status_reason: str | None = None
     error: ClientError | None = None  # CreateStack rejected the request
     outputs: dict[str, str] = field(default_factory=dict)
+    failures: list[str] = field(default_factory=list)  # reasons of the stack's *_FAILED events
 
     @property
     def complete(self) -> bool:
@@ -75,7 +76,8 @@ class StackRecord:
     def describe(self) -> str:
         if self.error is not None:
             return f"stack {self.name}: CreateStack rejected with {self.error_code}: {self.error}"
-        return f"stack {self.name}: {self.status} ({self.status_reason or 'no reason given'})"
+        failures = f"; failed events: {self.failures}" if self.failures else ""
+        return f"stack {self.name}: {self.status} ({self.status_reason or 'no reason given'}){failures}"
 
 
 class CloudFormationScenario:
@@ -109,7 +111,7 @@ class CloudFormationScenario:
         return self.names.unique("cfn", max_length=48)
 
     def describe_stack(self, name_or_id: str) -> dict[str, Any] | None:
-        """Return the stack's DescribeStacks entry, or None when the backend no longer knows it."""
+        """Return the stack's DescribeStacks entry, or None when the backend no longer has the stack."""
         try:
             stacks = self.cfn.describe_stacks(StackName=name_or_id)["Stacks"]
         except ClientError as exc:
@@ -149,7 +151,18 @@ class CloudFormationScenario:
         record.status = stack["StackStatus"]
         record.status_reason = stack.get("StackStatusReason")
         record.outputs = {output["OutputKey"]: output["OutputValue"] for output in stack.get("Outputs", [])}
+        if not record.complete:
+            record.failures = self.failed_events(record.stack_id)
         return record
+
+    def failed_events(self, stack_id: str) -> list[str]:
+        """Return ``LogicalResourceId: status: reason`` of each failed event of the stack, oldest first."""
+        events = self.cfn.describe_stack_events(StackName=stack_id).get("StackEvents", [])
+        return [
+            f"{event.get('LogicalResourceId')}: {event.get('ResourceStatus')}: {event.get('ResourceStatusReason')}"
+            for event in reversed(events)
+            if event.get("ResourceStatus", "").endswith("_FAILED")
+        ]
 
     def delete_if_recorded(self, name: str) -> None:
         """Delete a stack that the backend recorded although it rejected its CreateStack.
