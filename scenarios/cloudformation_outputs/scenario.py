@@ -186,14 +186,27 @@ class CloudFormationScenario:
         log.warning("backend %s kept stack %s in %s after rejecting its CreateStack; it is left in place",
                     self.backend.name, stack["StackId"], stack["StackStatus"])
 
+    def listed_status(self, stack_id: str) -> str:
+        """Return the stack's status from ListStacks, which also lists deleted stacks, or GONE.
+
+        Deletion is polled here and not with DescribeStacks, because moto 5.2.5 builds a
+        deleted stack's outputs again on DescribeStacks and so re-creates its queue, topic
+        and VPC.
+        """
+        for page in self.cfn.get_paginator("list_stacks").paginate():
+            for summary in page.get("StackSummaries", []):
+                if summary["StackId"] == stack_id:
+                    return summary["StackStatus"]
+        return GONE
+
     def request_delete(self, stack_id: str) -> tuple[ClientError | None, str]:
         """Request DeleteStack and return the rejection, if any, and the status the stack settles in."""
         try:
             self.cfn.delete_stack(StackName=stack_id)
         except ClientError as exc:
-            return exc, self.status_of(stack_id)
+            return exc, self.listed_status(stack_id)
         status = self.poll(
-            lambda: self.status_of(stack_id),
+            lambda: self.listed_status(stack_id),
             until=lambda found: found == GONE or found in SETTLED_STATUSES,
             what=f"stack {stack_id} to finish DeleteStack",
         )
