@@ -14,15 +14,10 @@ from contextlib import ExitStack
 from typing import Any
 from unittest import mock
 
-from moto.cloudformation import parsing
-from moto.cloudformation.exceptions import ValidationError
-from moto.cloudformation.models import CloudFormationBackend, Stack
-from moto.cloudformation.responses import CloudFormationResponse
-from moto.core.responses import ActionResult
-from moto.ec2.models.subnets import Subnet
-from moto.ssm.models import Parameter
-
 from fixtures.faults import fault
+
+# moto's CloudFormation model imports every moto backend (about 1.3 s), so each factory
+# imports what it patches. Loading this module for an unrelated --fault stays fast.
 
 CROSS_STACK_REPAIR = "cloudformation.cross-stack-as-documented"
 
@@ -30,6 +25,8 @@ CROSS_STACK_REPAIR = "cloudformation.cross-stack-as-documented"
 @fault("cloudformation.base64-passthrough", breaks=["cloudformation-outputs.intrinsics-resolve"])
 def base64_passthrough(backend):
     """Fn::Base64 returns its input unchanged instead of encoding it."""
+    from moto.cloudformation import parsing
+
     passthrough = types.SimpleNamespace(b64encode=lambda data: data)
     return mock.patch.object(parsing, "base64", passthrough)
 
@@ -37,6 +34,9 @@ def base64_passthrough(backend):
 @fault("cloudformation.allowed-values-check", breaks=["cloudformation-outputs.parameters-shape-values"], expect="pass")
 def allowed_values_check(backend):
     """Repair: reject a parameter value outside AllowedValues before the stack is recorded."""
+    from moto.cloudformation.exceptions import ValidationError
+    from moto.cloudformation.models import CloudFormationBackend, Stack
+
     original = CloudFormationBackend.create_stack
 
     def create_stack(self, name, template, parameters, *args, **kwargs):
@@ -63,8 +63,10 @@ def _import_value_arguments(node: Any) -> Iterator[Any]:
             yield from _import_value_arguments(item)
 
 
-def _importers(backend: CloudFormationBackend, export_name: str) -> list[str]:
+def _importers(backend: Any, export_name: str) -> list[str]:
     """Return the names of the live stacks whose template imports ``export_name``."""
+    from moto.cloudformation import parsing
+
     names = []
     for stack in backend.stacks.values():
         if stack.status == "DELETE_COMPLETE":
@@ -91,6 +93,11 @@ def cross_stack_as_documented(backend):
     moto drops every output of the importing stack because one of them reads
     ``Fn::GetAtt ImportedQueueArnParameter.Value``, which its SSM model lacks.
     """
+    from moto.cloudformation.exceptions import ValidationError
+    from moto.cloudformation.models import CloudFormationBackend
+    from moto.cloudformation.responses import CloudFormationResponse
+    from moto.core.responses import ActionResult
+    from moto.ssm.models import Parameter
 
     def parameter_attribute(self, attribute_name):
         if attribute_name == "Value":
@@ -143,12 +150,15 @@ def drop_exports(backend):
     rejected, nothing blocks deleting the exporter, and a second exporter of the same name
     is accepted.
     """
+    from moto.cloudformation.models import Stack
+
     return mock.patch.object(Stack, "exports", new_callable=mock.PropertyMock, return_value=[])
 
 
 @fault("cloudformation.duplicate-export-accepted", breaks=["cloudformation-outputs.export-name-unique"])
 def duplicate_export_accepted(backend):
     """Accept a second stack that exports a name in use, so its value replaces the first stack's."""
+    from moto.cloudformation.models import CloudFormationBackend
 
     def delete_stack(self, name_or_stack_id):
         # The second stack's deletion already removed the shared export name, so tolerate
@@ -171,6 +181,9 @@ def duplicate_export_accepted(backend):
        expect="pass")
 def scalar_defaults_check(backend):
     """Repair: CreateStack rejects a template whose parameter Default is not a literal."""
+    from moto.cloudformation.exceptions import ValidationError
+    from moto.cloudformation.models import CloudFormationBackend, Stack
+
     original = CloudFormationBackend.create_stack
 
     def create_stack(self, name, template, parameters, *args, **kwargs):
@@ -187,6 +200,8 @@ def scalar_defaults_check(backend):
        expect="pass")
 def subnet_availability_zone(backend):
     """Repair: Fn::GetAtt of a subnet's AvailabilityZone returns the subnet's zone."""
+    from moto.ec2.models.subnets import Subnet
+
     original = Subnet.get_cfn_attribute
 
     def get_cfn_attribute(self, attribute_name):

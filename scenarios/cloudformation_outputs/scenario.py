@@ -125,7 +125,7 @@ class CloudFormationScenario:
         return GONE if stack is None else stack["StackStatus"]
 
     def create(self, template: Path, parameters: dict[str, str], kind: str) -> StackRecord:
-        """Create a stack from ``template`` and wait until it settles; never raises on rejection.
+        """Create a stack from ``template`` and wait until it settles, without raising on rejection.
 
         A rejected request is returned with ``error`` set, so a claim test can assert on it.
         """
