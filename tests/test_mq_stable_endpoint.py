@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from fixtures.clock import eventually as clock_eventually
+from fixtures.clock import Clock, eventually as clock_eventually
 from scenarios.mq_stable_endpoint.scenario import (
     ACTIVE_STANDBY,
     INITIAL_REASONS,
@@ -25,24 +25,30 @@ INSTANCE_COUNT = {SINGLE_INSTANCE: 1, ACTIVE_STANDBY: 2}
 
 
 @pytest.fixture(scope="module")
-def module_poll(backend) -> Iterator:
-    """Bounded polling for module-scoped deployment, on a clock of the backend's kind."""
+def module_clock(backend) -> Iterator[Clock]:
+    """Clock for the module-scoped deployment, of the same kind as the tests' clock."""
     clock = backend.new_clock()
     clock.start()
-
-    def poll(probe, until, *, timeout: float, interval: float = 0.25, what: str = "condition"):
-        return clock_eventually(clock, probe, until, timeout=timeout, interval=interval, what=what)
-
-    poll.clock = clock
     try:
-        yield poll
+        yield clock
     finally:
         clock.stop()
 
 
 @pytest.fixture(scope="module")
-def shared(backend, names, module_cleanup, module_poll) -> MqEndpointScenario:
-    return MqEndpointScenario(backend, names, module_cleanup, timing_for(backend, module_poll.clock))
+def module_poll(module_clock):
+    """Bounded polling on the module clock, with the signature of the ``eventually`` fixture."""
+
+    def poll(probe, until, *, timeout: float, interval: float = 0.25, what: str = "condition"):
+        return clock_eventually(module_clock, probe, until, timeout=timeout, interval=interval, what=what)
+
+    return poll
+
+
+@pytest.fixture(scope="module")
+def shared(backend, names, module_cleanup, module_clock) -> MqEndpointScenario:
+    """Resources shared by the module's tests, deleted after the last of them."""
+    return MqEndpointScenario(backend, names, module_cleanup, timing_for(backend, module_clock))
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +64,7 @@ def shared_brokers(shared, network, module_poll) -> dict[str, str]:
 
 @pytest.fixture
 def scenario(backend, names, cleanup, clock) -> MqEndpointScenario:
-    """Resources of one test, deleted when it ends; for claims that reboot or re-register."""
+    """Resources of one test, deleted when it ends, for the claims that reboot or re-register."""
     return MqEndpointScenario(backend, names, cleanup, timing_for(backend, clock))
 
 

@@ -20,7 +20,7 @@ from moto.mq.models import Broker, MQBackend
 
 from fixtures.faults import fault
 
-REBOOT_SECONDS = 300  # a reboot of an ActiveMQ broker on AWS takes several minutes
+REBOOT_SECONDS = 300  # an estimate of a reboot on AWS; any value above the poll interval works
 REGISTRATION_SECONDS = 60  # time a repaired target stays in state initial
 
 

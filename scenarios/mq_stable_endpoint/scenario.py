@@ -1,9 +1,9 @@
 """Deploy an ActiveMQ broker behind a network load balancer and read back what clients rely on.
 
-The deployment is the documented pattern: a VPC with two private subnets, an ActiveMQ broker
-(single-instance or active/standby) in those subnets, and an internal network load balancer
-whose TCP listener forwards the OpenWire TLS port to a target group of target type ip. The
-broker's instance IP addresses are registered as the targets.
+The deployment follows the documented pattern. A VPC has two private subnets, and an ActiveMQ
+broker (single-instance or active/standby) runs in them. An internal network load balancer has
+a TCP listener on the OpenWire TLS port, which forwards to a target group of target type ip,
+and the broker's instance IP addresses are registered as its targets.
 
 Every state a claim depends on (broker RUNNING, load balancer active, targets reported) is
 polled with a bounded wait, because AWS reaches those states asynchronously.
@@ -16,8 +16,6 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-
-from botocore.exceptions import ClientError
 
 from fixtures.backends import Backend
 from fixtures.clock import Clock, EventuallyTimeout
@@ -53,14 +51,13 @@ class Timing:
     interval: float  # time between two polls
 
 
-# Bounds on real AWS come from its documented durations: a broker takes about 15 minutes
-# to create and several minutes to reboot, a load balancer a few minutes to provision.
+# Estimates with headroom, because creating or rebooting a broker and provisioning a load
+# balancer take minutes on AWS. NOTE: these bounds have not been run against AWS.
 REAL_AWS = Timing(broker_running=2_700, reboot_started=120, load_balancer_active=900,
                   targets_reported=600, interval=15)
 # On a virtual clock the same bounds cost no real time.
-VIRTUAL = Timing(broker_running=2_700, reboot_started=120, load_balancer_active=900,
-                 targets_reported=600, interval=15)
-# Emulators answer at once; short bounds keep a deviating emulator from stalling the run.
+VIRTUAL = REAL_AWS
+# Emulators respond at once, and short bounds keep a deviating emulator from stalling the run.
 EMULATOR = Timing(broker_running=20, reboot_started=2, load_balancer_active=20,
                   targets_reported=10, interval=0.25)
 
@@ -188,8 +185,8 @@ class MqEndpointScenario:
         """Reboot a RUNNING broker, then wait until it reports RUNNING again.
 
         RebootBroker is asynchronous, so the first wait looks for the broker leaving RUNNING.
-        A backend whose reboot does nothing never leaves RUNNING: that wait then ends at its
-        bound and the observation says so, and the second wait returns at once.
+        A backend whose reboot does nothing never leaves RUNNING. That wait then ends at its
+        bound, the observation records ``left_running=False``, and the second wait returns at once.
         """
         self.wait_running(broker_id, poll)
         self.mq.reboot_broker(BrokerId=broker_id)
@@ -260,11 +257,11 @@ class MqEndpointScenario:
 
     def wait_targets_reported(self, endpoint: Endpoint, ips: list[str], poll: Poll) -> list[dict[str, Any]]:
         """Poll DescribeTargetHealth until every address in ``ips`` is listed; return that listing."""
-        wanted = set(ips)
+        expected = set(ips)
         return poll(lambda: self.target_health(endpoint),
-                    until=lambda listing: wanted <= {entry["Target"]["Id"] for entry in listing},
+                    until=lambda listing: expected <= {entry["Target"]["Id"] for entry in listing},
                     timeout=self.timing.targets_reported, interval=self.timing.interval,
-                    what=f"targets {sorted(wanted)} listed by DescribeTargetHealth")
+                    what=f"targets {sorted(expected)} listed by DescribeTargetHealth")
 
 
 def subnet_containing(ip: str, subnets: tuple[Subnet, ...]) -> Subnet | None:
@@ -278,6 +275,3 @@ def subnet_containing(ip: str, subnets: tuple[Subnet, ...]) -> Subnet | None:
             return subnet
     return None
 
-
-def error_code(error: ClientError) -> str:
-    return error.response.get("Error", {}).get("Code", "")
