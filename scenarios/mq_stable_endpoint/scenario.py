@@ -19,7 +19,7 @@ from typing import Any
 
 from fixtures.backends import Backend
 from fixtures.clock import Clock, EventuallyTimeout
-from fixtures.naming import Names
+from fixtures.naming import TAG_KEY, Names
 from fixtures.resources import Cleanup
 
 OPENWIRE_TLS_PORT = 61617
@@ -117,13 +117,16 @@ class MqEndpointScenario:
 
     # network -------------------------------------------------------------------------
     def deploy_network(self) -> Network:
-        vpc_id = self.ec2.create_vpc(CidrBlock=VPC_CIDR)["Vpc"]["VpcId"]
+        vpc_id = self.ec2.create_vpc(
+            CidrBlock=VPC_CIDR, TagSpecifications=self.ec2_tags("vpc", self.names.unique("vpc")),
+        )["Vpc"]["VpcId"]
         self.cleanup.add(f"delete VPC {vpc_id}", self.ec2.delete_vpc, VpcId=vpc_id)
 
         subnets = []
         for cidr, zone_suffix in zip(SUBNET_CIDRS, ("a", "b")):
             subnet_id = self.ec2.create_subnet(
                 VpcId=vpc_id, CidrBlock=cidr, AvailabilityZone=f"{self.backend.region}{zone_suffix}",
+                TagSpecifications=self.ec2_tags("subnet", self.names.unique("subnet")),
             )["Subnet"]["SubnetId"]
             self.cleanup.add(f"delete subnet {subnet_id}", self.ec2.delete_subnet, SubnetId=subnet_id)
             subnets.append(Subnet(subnet_id, cidr))
@@ -131,6 +134,7 @@ class MqEndpointScenario:
         group_name = self.names.unique("mq-sg", max_length=255)
         group_id = self.ec2.create_security_group(
             GroupName=group_name, Description="OpenWire TLS from the load balancer", VpcId=vpc_id,
+            TagSpecifications=self.ec2_tags("security-group", group_name),
         )["GroupId"]
         self.cleanup.add(f"delete security group {group_id}", self.ec2.delete_security_group, GroupId=group_id)
         self.ec2.authorize_security_group_ingress(
@@ -140,6 +144,11 @@ class MqEndpointScenario:
             }],
         )
         return Network(vpc_id, tuple(subnets), group_id)
+
+    def ec2_tags(self, resource_type: str, name: str) -> list[dict[str, Any]]:
+        """Return TagSpecifications with a Name and the run id, because VPCs and subnets have no name of their own."""
+        tags = [{"Key": "Name", "Value": name}, {"Key": TAG_KEY, "Value": self.names.run_id}]
+        return [{"ResourceType": resource_type, "Tags": tags}]
 
     # brokers -------------------------------------------------------------------------
     def create_broker(self, network: Network, deployment_mode: str, poll: Poll) -> str:
