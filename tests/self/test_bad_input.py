@@ -10,7 +10,9 @@ import pytest
 
 from fixtures.backends import free_loopback_port
 
-ERROR_DEADLINE_SECONDS = 10
+# A guard against hangs, not a benchmark: the error paths make no network waits and finish
+# in about 2 s on an idle 2-core machine, but shared CI machines can be far slower.
+ERROR_DEADLINE_SECONDS = 30
 
 
 def assert_one_clear_error(result, *fragments: str) -> None:

@@ -1,0 +1,1 @@
+"""S3 event notifications to SNS: buckets, topics and filtered queue subscriptions."""
