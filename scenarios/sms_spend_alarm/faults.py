@@ -29,9 +29,9 @@ def alarm_starts_insufficient_data(backend):
     return mock.patch.object(Alarm, "__init__", init)
 
 
-@fault("sns.sms-refused-after-alarm", breaks=["sms-spend-alarm.sms-publish"])
-def sms_refused_after_alarm(backend):
-    """SMS publishing fails while any CloudWatch alarm of the account is in ALARM."""
+@fault("sns.sms-rejected-after-alarm", breaks=["sms-spend-alarm.sms-publish"])
+def sms_rejected_after_alarm(backend):
+    """Publish rejects SMS messages while any CloudWatch alarm of the account is in ALARM."""
     from moto.cloudwatch.models import cloudwatch_backends
     from moto.sns.exceptions import SNSInvalidParameter
 

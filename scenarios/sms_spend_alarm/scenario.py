@@ -40,7 +40,7 @@ EVALUATION_REGION_FALLBACK = "us-east-2"
 
 @dataclass(frozen=True)
 class Timing:
-    """Bounds in seconds for waiting on the backend; short on emulators, longer on AWS."""
+    """Bounds in seconds for waiting on the backend, short on emulators and longer on AWS."""
 
     evaluation_period: int  # period of the alarm that the evaluation claim drives with datapoints
     evaluation_timeout: float  # bound on waiting for an evaluation to change the state
@@ -50,9 +50,9 @@ class Timing:
     poll: float  # interval between polls
 
 
-# LocalStack evaluates an alarm when it is created and then every Period x EvaluationPeriods
-# seconds, so a 10-second period gives its verdict in about 10 s per step (measured with
-# LocalStack core 2026.3.0 in host mode); ministack evaluates at once on PutMetricData.
+# LocalStack core 2026.3.0 (host mode) evaluates an alarm when it is created and then every
+# Period x EvaluationPeriods seconds. With a 10-second period each step took about 10 s when
+# measured. ministack 1.5.33 evaluates at once on PutMetricData.
 EMULATOR = Timing(evaluation_period=10, evaluation_timeout=25, notification_timeout=5,
                   quiet_window=2, history_timeout=3, poll=0.25)
 # NOTE: the AWS bounds are estimates: AWS evaluates high-resolution alarms every 10 s but
@@ -208,7 +208,7 @@ class SmsSpendAlarmScenario:
     def spend_namespace(self, cloudwatch: Any) -> str:
         """Return AWS/SNS when the backend accepts datapoints there, else a namespace of this run.
 
-        The probe datapoint uses a metric name of its own, so no alarm on the spend metric sees it.
+        The probe datapoint uses a metric name of its own, so it reaches no alarm on the spend metric.
         """
         try:
             cloudwatch.put_metric_data(Namespace=NAMESPACE, MetricData=[
