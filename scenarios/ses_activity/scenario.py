@@ -11,12 +11,14 @@ own tests judge the same evidence the same way.
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import pymysql
+from botocore.exceptions import ClientError
 
 from fixtures.backends import Backend
 from fixtures.database import MySQLUrl, create_database, drop_database
@@ -25,6 +27,8 @@ from fixtures.packaging import build_zip
 from fixtures.resources import Cleanup
 from scenarios.ses_activity.consumer import handler as consumer
 from scenarios.ses_activity.sample_events import load_ses_event, sns_notification, with_message
+
+logger = logging.getLogger(__name__)
 
 CONSUMER_DIR = Path(__file__).resolve().parent / "consumer"
 CONSUMER_HANDLER = "handler.handler"
@@ -396,8 +400,20 @@ class SesActivityScenario:
             Timeout=FUNCTION_TIMEOUT,
             Environment={"Variables": variables},
         )
-        self.cleanup.add(f"delete function {self.function_name}", lambda_client.delete_function,
-                         FunctionName=self.function_name)
+        self.cleanup.add(f"delete function {self.function_name}", self._delete_function, self.function_name)
+
+    def _delete_function(self, name: str) -> None:
+        try:
+            self.backend.client("lambda").delete_function(FunctionName=name)
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code", "")
+            # NOTE: LocalStack core 2026.3.0 without Docker answers DeleteFunction with HTTP
+            # 500 InternalError for a function it could not start. The function stays until
+            # the emulator stops. Any other backend or error still fails the teardown.
+            if code != "InternalError" or "lambda.execute" in self.backend.capabilities:
+                raise
+            logger.warning("DeleteFunction %s failed with %s on %s, which cannot run Lambda code; "
+                           "the function stays until the emulator stops", name, code, self.backend.name)
 
     def connect_event_source(self) -> None:
         """Let Lambda poll the queue and invoke the function, with partial batch responses."""
