@@ -126,9 +126,9 @@ def wait_until_stored(pipeline: SesActivityScenario, database, published: list[P
                       eventually) -> list[dict]:
     """Wait until every published event has a row and the source queue is empty; return the rows."""
     ids = sorted({item.ses_event.ses_message_id for item in published})
-    wanted = {(item.ses_event.ses_message_id, item.ses_event.event_type) for item in published}
+    expected_keys = {(item.ses_event.ses_message_id, item.ses_event.event_type) for item in published}
     eventually(lambda: fetch_rows(database, ids),
-               until=lambda rows: wanted <= {(r["ses_message_id"], r["event_type"]) for r in rows},
+               until=lambda rows: expected_keys <= {(r["ses_message_id"], r["event_type"]) for r in rows},
                timeout=STORE_TIMEOUT, interval=0.5, what=f"rows of {len(published)} published events")
     wait_until_drained(pipeline, eventually)
     return fetch_rows(database, ids)

@@ -1,10 +1,10 @@
 """Deploy SES -> SNS -> SQS -> Lambda -> MySQL and check what each stage produced.
 
-The deployment is a verified sender identity, a configuration set whose SNS event
-destination is the topic, the topic, a queue with a dead-letter queue subscribed to the
-topic without raw message delivery, the consumer function (consumer/handler.py with
-PyMySQL vendored) and an SQS event source mapping with ReportBatchItemFailures. The
-check functions return a list of problems, so that the compliance tests and the harness's
+The deployment consists of an SNS topic and a verified sender identity with a
+configuration set whose SNS event destination is the topic. A queue with a dead-letter
+queue is subscribed to the topic without raw message delivery. The consumer function
+(consumer/handler.py with PyMySQL vendored) reads the queue through an SQS event source
+mapping with ReportBatchItemFailures. The check functions return a list of problems, so that the compliance tests and the harness's
 own tests judge the same evidence the same way.
 """
 
@@ -407,13 +407,13 @@ class SesActivityScenario:
             self.backend.client("lambda").delete_function(FunctionName=name)
         except ClientError as error:
             code = error.response.get("Error", {}).get("Code", "")
-            # NOTE: LocalStack core 2026.3.0 without Docker answers DeleteFunction with HTTP
-            # 500 InternalError for a function it could not start. The function stays until
+            # NOTE: LocalStack core 2026.3.0 without Docker returns HTTP
+            # 500 InternalError to DeleteFunction of a function it could not start. The function stays until
             # the emulator stops. Any other backend or error still fails the teardown.
             if code != "InternalError" or "lambda.execute" in self.backend.capabilities:
                 raise
-            logger.warning("DeleteFunction %s failed with %s on %s, which cannot run Lambda code; "
-                           "the function stays until the emulator stops", name, code, self.backend.name)
+            logger.warning("DeleteFunction %s failed with %s on %s, which cannot run Lambda code. "
+                           "The function stays until the emulator stops.", name, code, self.backend.name)
 
     def connect_event_source(self) -> None:
         """Let Lambda poll the queue and invoke the function, with partial batch responses."""

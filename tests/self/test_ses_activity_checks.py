@@ -1,9 +1,9 @@
 """Show that the SES activity checks fail on wrong evidence and with broken consumers.
 
 Only the visibility claim runs on in-process moto, so the other claims show here that
-their checks can fail. The storage checks run a small pipeline: SNS and SQS in
-in-process moto, the real MySQL-compatible database, and a loop that plays the event
-source mapping: it receives batches, calls a consumer, and deletes the messages that the
+their checks can fail. The storage checks run a small pipeline of SNS and SQS in
+in-process moto and the real MySQL-compatible database. A loop plays the event source
+mapping. It receives batches, calls a consumer, and deletes the messages that the
 consumer did not report in batchItemFailures.
 """
 
@@ -118,7 +118,7 @@ class LocalPipeline:
                            "TopicArn": self.topic_arn, "Message": published.ses_event.raw_json})
 
     def drain(self, consume: Consumer) -> list[str]:
-        """Deliver every queued message once, in batches of 10; return the bodies that failed."""
+        """Deliver every queued message once, in batches of 10, and return the bodies that failed."""
         failed_bodies = []
         while True:
             messages = self.sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10,
@@ -218,19 +218,22 @@ def test_redelivery_check_passes_with_consumer(pipeline, storage):
 def test_redelivery_check_fails_with_dropping_consumer(pipeline, storage):
     problems = redelivery_problems_after(pipeline, storage, dropping_consumer)
 
-    assert problems and "0 rows stored" in problems[0], problems
+    assert problems, "a dropped redelivery went unnoticed"
+    assert "0 rows stored" in problems[0], problems
 
 
 def test_redelivery_check_fails_with_duplicating_consumer(pipeline, storage_without_unique_key):
     problems = redelivery_problems_after(pipeline, storage_without_unique_key, duplicating_consumer)
 
-    assert problems and "rows stored, expected exactly 1" in problems[0], problems
+    assert problems, "duplicate rows went unnoticed"
+    assert "rows stored, expected exactly 1" in problems[0], problems
 
 
 def test_redelivery_check_fails_without_unique_key(pipeline, storage_without_unique_key):
     problems = redelivery_problems_after(pipeline, storage_without_unique_key, consumer.handler)
 
-    assert problems == [problems[0]] and "2 rows stored" in problems[0], problems
+    assert len(problems) == 1, problems
+    assert "2 rows stored" in problems[0], problems
 
 
 def test_stored_once_check_reports_wrong_field(pipeline, storage):
@@ -240,7 +243,8 @@ def test_stored_once_check_reports_wrong_field(pipeline, storage):
 
     problems = stored_once_problems([other], fetch_rows(storage, [other.ses_event.ses_message_id]))
 
-    assert problems and "sns_message_id is" in problems[0], problems
+    assert problems, "a wrong SNS MessageId went unnoticed"
+    assert "sns_message_id is" in problems[0], problems
 
 
 def test_malformed_message_fails_alone(pipeline, storage):
