@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 
 def test_expected_deviation_reported_deviates(demo_project):
     demo_project.write("tests/test_demo.py", demo_project.root.joinpath("tests/test_demo.py").read_text()
@@ -34,6 +36,10 @@ def test_passing_deviation_is_stale(demo_project):
     assert result.returncode == 1, result.output
     assert "[XPASS(strict)] deviates: recorded long ago" in result.output
     assert result.verdicts()["demo.default-timeout"] == "stale expectation"
+    allure_results = [json.loads(p.read_text()) for p in (result.project / "reports/allure-results").glob("*-result.json")]
+    stale = [r for r in allure_results if r["name"] == "test_default_timeout"]
+    assert stale[0]["status"] == "failed"
+    assert "stale expectation" in stale[0]["statusDetails"]["message"]
 
 
 def test_unexpected_failure_is_regressed(demo_project):
