@@ -24,7 +24,7 @@ from fixtures.backends import Backend
 from fixtures.database import MySQLUrl, create_database, drop_database
 from fixtures.naming import Names
 from fixtures.packaging import build_zip
-from fixtures.resources import Cleanup
+from fixtures.resources import Cleanup, record_known_leftover
 from scenarios.ses_activity.consumer import handler as consumer
 from scenarios.ses_activity.sample_events import load_ses_event, sns_notification, with_message
 
@@ -414,6 +414,7 @@ class SesActivityScenario:
                 raise
             logger.warning("DeleteFunction %s failed with %s on %s, which cannot run Lambda code. "
                            "The function stays until the emulator stops.", name, code, self.backend.name)
+            record_known_leftover(name, f"{self.backend.name} rejects DeleteFunction of a function it could not start")
 
     def connect_event_source(self) -> None:
         """Let Lambda poll the queue and invoke the function, with partial batch responses."""
