@@ -24,7 +24,7 @@ from fixtures.backends import Backend
 from fixtures.database import MySQLUrl, create_database, drop_database
 from fixtures.naming import Names
 from fixtures.packaging import build_zip
-from fixtures.resources import Cleanup, record_known_leftover
+from fixtures.resources import Cleanup, allow_topic_to_send, record_known_leftover
 from scenarios.ses_activity.consumer import handler as consumer
 from scenarios.ses_activity.sample_events import load_ses_event, sns_notification, with_message
 
@@ -338,18 +338,7 @@ class SesActivityScenario:
         return url, arn
 
     def _subscribe(self, queue_url: str, queue_arn: str) -> None:
-        # On AWS, SNS delivers to a queue only when the queue policy lets the topic send.
-        policy = {
-            "Version": "2012-10-17",
-            "Statement": [{
-                "Effect": "Allow",
-                "Principal": {"Service": "sns.amazonaws.com"},
-                "Action": "sqs:SendMessage",
-                "Resource": queue_arn,
-                "Condition": {"ArnEquals": {"aws:SourceArn": self.topic_arn}},
-            }],
-        }
-        self.sqs.set_queue_attributes(QueueUrl=queue_url, Attributes={"Policy": json.dumps(policy)})
+        allow_topic_to_send(self.sqs, queue_url, queue_arn, self.topic_arn)
         arn = self.sns.subscribe(TopicArn=self.topic_arn, Protocol="sqs", Endpoint=queue_arn,
                                  ReturnSubscriptionArn=True)["SubscriptionArn"]
         self.cleanup.add(f"unsubscribe {queue_arn}", self.sns.unsubscribe, SubscriptionArn=arn)

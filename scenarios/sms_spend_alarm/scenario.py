@@ -18,7 +18,7 @@ from botocore.exceptions import ClientError
 from fixtures.backends import Backend
 from fixtures.clock import Clock, EventuallyTimeout, eventually
 from fixtures.naming import Names
-from fixtures.resources import Cleanup
+from fixtures.resources import Cleanup, allow_topic_to_send
 
 NAMESPACE = "AWS/SNS"
 METRIC_NAME = "SMSMonthToDateSpentUSD"
@@ -99,17 +99,7 @@ class SmsSpendAlarmScenario:
         url = self.sqs.create_queue(QueueName=name)["QueueUrl"]
         self.cleanup.add(f"delete queue {name}", self.sqs.delete_queue, QueueUrl=url)
         queue_arn = self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        policy = {
-            "Version": "2012-10-17",
-            "Statement": [{
-                "Effect": "Allow",
-                "Principal": {"Service": "sns.amazonaws.com"},
-                "Action": "sqs:SendMessage",
-                "Resource": queue_arn,
-                "Condition": {"ArnEquals": {"aws:SourceArn": topic_arn}},
-            }],
-        }
-        self.sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps(policy)})
+        allow_topic_to_send(self.sqs, url, queue_arn, topic_arn)
         subscription = self.sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn,
                                           ReturnSubscriptionArn=True)["SubscriptionArn"]
         self.cleanup.add(f"unsubscribe {name}", self.sns.unsubscribe, SubscriptionArn=subscription)
