@@ -19,7 +19,7 @@ from botocore.exceptions import ClientError
 from fixtures.backends import Backend
 from fixtures.clock import EventuallyTimeout
 from fixtures.naming import Names
-from fixtures.resources import Cleanup
+from fixtures.resources import Cleanup, allow_topic_to_send
 from scenarios.cfn_custom_resource import (
     CUSTOM_RESOURCE_TEMPLATE,
     NATIVE_PROPERTIES_TEMPLATE,
@@ -302,15 +302,7 @@ class FilterPolicyStacks:
         self.cleanup.add(f"delete queue {queue_name}", self.sqs.delete_queue, QueueUrl=queue_url)
         queue_arn = self.sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         # The same statement as the QueuePolicy of the templates: only this topic may send.
-        policy = {
-            "Version": "2012-10-17",
-            "Statement": [{
-                "Effect": "Allow", "Principal": {"Service": "sns.amazonaws.com"},
-                "Action": "sqs:SendMessage", "Resource": queue_arn,
-                "Condition": {"ArnEquals": {"aws:SourceArn": topic_arn}},
-            }],
-        }
-        self.sqs.set_queue_attributes(QueueUrl=queue_url, Attributes={"Policy": json.dumps(policy)})
+        allow_topic_to_send(self.sqs, queue_url, queue_arn, topic_arn)
 
         subscription_arn = self.sns.subscribe(
             TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn,

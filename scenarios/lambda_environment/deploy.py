@@ -72,6 +72,9 @@ class ProbeDeployment:
             timeout=ROLE_PROPAGATION_SECONDS, interval=1.0,
             what=f"CreateFunction {name} with role {role_arn}",
         )
+        # Lambda creates the function's log group on first invoke; it goes after the function.
+        logs = self.backend.client("logs")
+        self.cleanup.add(f"delete log group of {name}", logs.delete_log_group, logGroupName=f"/aws/lambda/{name}")
         self.cleanup.add(f"delete function {name}", self.lambda_client.delete_function, FunctionName=name)
         self.lambda_client.get_waiter("function_active_v2").wait(FunctionName=name, WaiterConfig=WAITER_CONFIG)
         self.function_name = name

@@ -23,7 +23,7 @@ from urllib.parse import unquote_plus
 from fixtures.backends import Backend
 from fixtures.clock import Clock
 from fixtures.naming import Names
-from fixtures.resources import Cleanup
+from fixtures.resources import Cleanup, allow_topic_to_send
 
 FOLDERS = ("a", "b", "c")
 CSV_SUFFIX = ".csv"
@@ -218,18 +218,7 @@ class S3SnsScenario:
         url = self.sqs.create_queue(QueueName=name)["QueueUrl"]
         cleanup.add(f"delete queue {name}", self.sqs.delete_queue, QueueUrl=url)
         arn = self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        policy = {
-            "Version": "2012-10-17",
-            "Statement": [{
-                "Sid": "TopicSendsMessages",
-                "Effect": "Allow",
-                "Principal": {"Service": "sns.amazonaws.com"},
-                "Action": "sqs:SendMessage",
-                "Resource": arn,
-                "Condition": {"ArnEquals": {"aws:SourceArn": topic_arn}},
-            }],
-        }
-        self.sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps(policy)})
+        allow_topic_to_send(self.sqs, url, arn, topic_arn)
         return url, arn
 
     def subscribe(self, queue: str, topic_arn: str, policy: dict[str, Any] | None = None,

@@ -75,7 +75,7 @@ def test_calls_attached_to_allure(demo_project):
     assert ("tag", "status:holds") in labels
     assert ("backend", "moto") in labels
     environment = (results_dir / "environment.properties").read_text()
-    assert "backend=moto" in environment
+    assert "backend.moto=account 123456789012" in environment
 
 
 def test_planted_secret_not_in_reports(demo_project):

@@ -47,3 +47,28 @@ def test_judge_flags_fault_without_effect():
     outcome = fault_check.judge(fault, {"a.one": "honoured"}, {"a.one": "honoured"})
 
     assert outcome.problems == ["a.one: expected to fail under the fault, got honoured"]
+
+
+def test_fault_on_top_of_repair_enters_both():
+    from contextlib import contextmanager
+
+    from fixtures.faults import REGISTRY, fault
+
+    entered: list[str] = []
+
+    @contextmanager
+    def record(name):
+        entered.append(f"enter {name}")
+        yield
+        entered.append(f"exit {name}")
+
+    fault("demo.repair", ["a.one"], expect="pass")(lambda backend: record("repair"))
+    fault("demo.on-top", ["a.one"], base="demo.repair")(lambda backend: record("fault"))
+    try:
+        with REGISTRY["demo.on-top"].factory(None):
+            pass
+    finally:
+        REGISTRY.pop("demo.repair")
+        REGISTRY.pop("demo.on-top")
+
+    assert entered == ["enter repair", "enter fault", "exit fault", "exit repair"]

@@ -1,0 +1,1 @@
+"""SES sending activity: SES -> SNS -> SQS -> Lambda -> MySQL, with the consumer and its schema."""
