@@ -117,3 +117,23 @@ def test_ignore_expectations_runs_plainly(demo_project):
 
     assert result.returncode == 0, result.output
     assert result.verdicts()["demo.default-timeout"] == "honoured"
+
+
+def test_setup_failure_not_hidden_by_ledger(demo_project):
+    demo_project.write("tests/test_demo.py", demo_project.root.joinpath("tests/test_demo.py").read_text()
+                       .replace("import pytest\n", "import pytest\n\n\n@pytest.fixture\ndef broken_deployment():\n"
+                                "    raise RuntimeError('stack creation failed')\n", 1)
+                       .replace("def test_default_timeout(backend, names, cleanup):",
+                                "def test_default_timeout(backend, names, cleanup, broken_deployment):"))
+    demo_project.write("expectations/moto/demo.toml", """
+        ["demo.default-timeout"]
+        verdict = "deviates"
+        reason = "recorded deviation in the test body"
+    """)
+
+    result = demo_project.run()
+
+    assert result.returncode == 1, result.output
+    parity = result.parity()["claims"]["demo.default-timeout"]
+    assert parity["verdict"] == "error"
+    assert "stack creation failed" in parity["reason"]
