@@ -389,6 +389,10 @@ class SesActivityScenario:
             Timeout=FUNCTION_TIMEOUT,
             Environment={"Variables": variables},
         )
+        # Lambda creates the function's log group on first invoke; it goes after the function.
+        logs = self.backend.client("logs")
+        self.cleanup.add(f"delete log group of {self.function_name}", logs.delete_log_group,
+                         logGroupName=f"/aws/lambda/{self.function_name}")
         self.cleanup.add(f"delete function {self.function_name}", self._delete_function, self.function_name)
 
     def _delete_function(self, name: str) -> None:
