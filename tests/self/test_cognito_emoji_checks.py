@@ -9,16 +9,12 @@ documents, which they must accept.
 from __future__ import annotations
 
 import copy
-import importlib
-import sys
-from collections.abc import Iterator
 from types import ModuleType
 
 import pytest
 
 from fixtures.lambda_context import LambdaContext
 from scenarios.cognito_emoji import checks
-from scenarios.cognito_emoji.functions import build_presignup_zip
 from scenarios.cognito_emoji.scenario import (
     TRIGGER_LOG_MESSAGE,
     USERNAME_MAX_LENGTH,
@@ -55,29 +51,6 @@ MINISTACK_SIGN_UP_MESSAGE = (
     "{'errorMessage': 'Username must not contain emoji, found: 😀. Choose a username without emoji', "
     "'errorType': 'Runtime.HandlerError'}"
 )
-
-PACKAGE_MODULES = ("presignup", "emoji")
-
-
-def forget_package_modules() -> None:
-    for name in list(sys.modules):
-        if name.split(".")[0] in PACKAGE_MODULES:
-            del sys.modules[name]
-
-
-@pytest.fixture(scope="module")
-def presignup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModuleType]:
-    """The trigger module imported from its built package, vendored emoji library included."""
-    zip_path = tmp_path_factory.mktemp("presignup") / "presignup.zip"
-    zip_path.write_bytes(build_presignup_zip())
-    forget_package_modules()
-    sys.path.insert(0, str(zip_path))
-    try:
-        yield importlib.import_module("presignup")
-    finally:
-        sys.path.remove(str(zip_path))
-        forget_package_modules()
-
 
 def handler_message(presignup: ModuleType, username: str, trigger_source: str) -> str:
     event = {

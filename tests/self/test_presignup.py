@@ -8,43 +8,15 @@ https://docs.aws.amazon.com/cognito/latest/developerguide/user-pool-lambda-pre-s
 from __future__ import annotations
 
 import copy
-import importlib
 import io
 import json
-import sys
 import zipfile
-from collections.abc import Iterator
 from types import ModuleType
 
 import pytest
 
 from fixtures.lambda_context import LambdaContext
 from scenarios.cognito_emoji.functions import build_presignup_zip
-
-PACKAGE_MODULES = ("presignup", "emoji")
-
-
-def forget_package_modules() -> None:
-    for name in list(sys.modules):
-        if name.split(".")[0] in PACKAGE_MODULES:
-            del sys.modules[name]
-
-
-@pytest.fixture(scope="module")
-def presignup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModuleType]:
-    zip_path = tmp_path_factory.mktemp("presignup") / "presignup.zip"
-    zip_path.write_bytes(build_presignup_zip())
-    forget_package_modules()
-    sys.path.insert(0, str(zip_path))
-    try:
-        module = importlib.import_module("presignup")
-        assert module.__file__.startswith(str(zip_path))
-        assert module.emoji.__file__.startswith(str(zip_path)), "emoji must come from the package"
-        yield module
-    finally:
-        sys.path.remove(str(zip_path))
-        forget_package_modules()
-
 
 def sign_up_event(username: str) -> dict:
     """Return a PreSignUp event as Cognito sends it for a SignUp request."""
