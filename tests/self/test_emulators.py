@@ -22,6 +22,7 @@ import pytest
 from fixtures.emulators import (
     EmulatorError,
     EndpointUnreachableError,
+    InterpreterNotFoundError,
     ManagedEmulator,
     NotAnEmulatorError,
     default_home,
@@ -50,11 +51,19 @@ def fake_aws_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture(scope="module", params=EMULATOR_NAMES)
 def running_emulator(request: pytest.FixtureRequest) -> Iterator[ManagedEmulator]:
     emulator = get_emulator(request.param, default_home(), default_log_dir())
-    emulator.start(timeout=START_TIMEOUT_SECONDS)
+    start_or_skip(emulator)
     try:
         yield emulator
     finally:
         emulator.stop()
+
+
+def start_or_skip(emulator: ManagedEmulator) -> None:
+    """Start the emulator, or skip the test on a machine without the Python version it needs."""
+    try:
+        emulator.start(timeout=START_TIMEOUT_SECONDS)
+    except InterpreterNotFoundError as error:
+        pytest.skip(str(error))
 
 
 def closed_loopback_port() -> int:
@@ -227,7 +236,7 @@ def test_ensure_installed_is_fast_when_done(running_emulator: ManagedEmulator) -
 @pytest.mark.parametrize("name", EMULATOR_NAMES)
 def test_stop_ends_process_group(name: str) -> None:
     emulator = get_emulator(name)
-    emulator.start(timeout=START_TIMEOUT_SECONDS)
+    start_or_skip(emulator)
     pid = emulator.pid
     url = emulator.endpoint_url
 
@@ -245,6 +254,10 @@ def test_cli_start_status_stop() -> None:
     emulator = get_emulator("ministack")
     if emulator.state_path.exists():
         pytest.skip(f"{emulator.state_path} exists: a ministack started from the command line may be running")
+    try:
+        emulator.ensure_installed()
+    except InterpreterNotFoundError as error:
+        pytest.skip(str(error))
     command = [sys.executable, "-m", "fixtures.emulators"]
     environment = {**os.environ, "PYTHONPATH": str(REPOSITORY_ROOT)}
 
