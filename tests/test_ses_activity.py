@@ -192,12 +192,15 @@ def test_redelivered_notification_stored_once(pipeline, database, eventually):
     first_rows = wait_until_stored(pipeline, database, [published], eventually)
     assert stored_once_problems([published], first_rows) == [], "the first delivery was not stored once"
 
-    pipeline.send_bodies([pipeline.notification_body(published)])
+    copy = pipeline.notification_body(published)
+    pipeline.send_bodies([copy])
     wait_until_drained(pipeline, eventually)
 
     rows = fetch_rows(database, [event.ses_message_id])
     assert stored_once_problems([published], rows) == []
-    assert pipeline.peek_dead_letters() == [], "the redelivered copy was rejected instead of stored"
+    # The module shares one dead-letter queue, which may hold another claim's malformed message.
+    rejected = [message for message in pipeline.peek_dead_letters() if message["Body"] == copy]
+    assert rejected == [], "the redelivered copy was rejected instead of stored"
 
 
 @pytest.mark.claim("ses-activity.malformed-isolated")
