@@ -229,7 +229,7 @@ class FilterPolicyStacks:
         try:
             return self.cloudformation.describe_stacks(StackName=stack_id)["Stacks"][0]
         except ClientError as error:
-            # ministack 1.5.33 forgets a deleted stack at once, so its ID is not found.
+            # ministack 1.5.33 drops a deleted stack at once, so DescribeStacks by its ID fails.
             if error.response.get("Error", {}).get("Code") == "ValidationError":
                 return {"StackId": stack_id, "StackStatus": "DELETE_COMPLETE"}
             raise
@@ -331,7 +331,7 @@ class FilterPolicyStacks:
         return properties
 
     def receive_bodies(self, queue_url: str) -> list[str]:
-        """Receive and delete what the queue holds now, without long polling."""
+        """Receive and delete the messages the queue contains now, without long polling."""
         messages = self.sqs.receive_message(
             QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0
         ).get("Messages", [])

@@ -1,1 +1,1 @@
-"""What module-level state and /tmp keep when Lambda reuses an execution environment."""
+"""Module-level state and /tmp files across invocations that reuse a Lambda execution environment."""

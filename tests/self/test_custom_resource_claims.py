@@ -249,7 +249,7 @@ def test_recorded_evidence_not_mutated() -> None:
 # Broken handlers on ministack ------------------------------------------------------------
 
 CHANGED_ID_HANDLER = '''\
-"""Filter policy handler that answers an Update with a new PhysicalResourceId."""
+"""Filter policy handler that responds to an Update with a new PhysicalResourceId."""
 import filter_policy_handler as real
 
 
@@ -320,7 +320,7 @@ def ministack_stacks(ministack_backend: MinistackBackend) -> Iterator[FilterPoli
 
     names = Names(new_run_id(), "self")
     # NOTE: the cleanup entries are never run, because a stack whose function never
-    # answers cannot be deleted while ministack waits for it. Stopping the private
+    # responds cannot be deleted while ministack waits for it. Stopping the private
     # ministack at the end of the module discards every resource.
     yield FilterPolicyStacks(ministack_backend, names, Cleanup(), poll)
 

@@ -230,7 +230,7 @@ def test_wheel_clash_with_handler_rejected(handler_dir: Path, private_wheel_cach
 def test_failed_download_reports_pip_output(
     handler_dir: Path, private_wheel_cache: Path, monkeypatch: pytest.MonkeyPatch
 ):
-    # /bin/false stands in for the interpreter, so "pip" exits 1 without network access.
+    # /bin/false replaces the interpreter, so "pip" exits 1 without network access.
     monkeypatch.setattr(packaging.sys, "executable", "/bin/false")
 
     with pytest.raises(PackagingError, match=r"pip download of missing==1\.0 failed with exit code 1"):

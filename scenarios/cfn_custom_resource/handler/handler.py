@@ -58,7 +58,7 @@ REMOVED_FILTER_POLICY = "{}"
 SUBSCRIPTION_GONE_ERROR_CODES = frozenset({"NotFound", "NotFoundException"})
 
 # Physical ID prefix of a Create that failed before anything was applied. Delete skips
-# such IDs, so the rollback of a failed Create never fails as well.
+# every ID that is not a subscription ARN, so the rollback of such a Create succeeds.
 FAILED_CREATE_ID_PREFIX = "failed-create-"
 
 # Seconds before the Lambda timeout at which a FAILED response is sent if the work

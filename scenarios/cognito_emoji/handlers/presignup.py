@@ -12,9 +12,10 @@ Rule: a username is rejected when it contains
   enclosing keycap U+20E3, an emoji skin-tone modifier or a tag character. These are
   recognised by their Unicode character names from ``unicodedata``.
 
-Every other character is allowed, including symbols that are not emoji (currency signs
-such as € and $, mathematical signs), letters with accents, CJK and other scripts,
-digits, ``#`` and ``*`` (emoji only when they start a keycap sequence) and punctuation.
+Every other character is allowed. That includes symbols that are not emoji (currency
+signs such as € and $, mathematical signs), letters with accents, CJK and other scripts,
+digits and punctuation. ``#`` and ``*`` are allowed too, since they are emoji only when
+they start a keycap sequence.
 Cognito's own username pattern still rejects whitespace and control characters before
 the trigger runs.
 
