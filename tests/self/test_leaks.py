@@ -52,6 +52,27 @@ def test_max_size():
 '''
 
 
+RETAINED_BY_STACK_TESTS = '''
+import json
+
+import pytest
+
+
+@pytest.mark.claim("demo.default-timeout")
+def test_default_timeout(backend, names):
+    queue = {"Type": "AWS::SQS::Queue", "DeletionPolicy": "Retain", "Properties": {"QueueName": names.unique("retained")}}
+    cloudformation = backend.client("cloudformation")
+    stack = names.unique("stack")
+    cloudformation.create_stack(StackName=stack, TemplateBody=json.dumps({"Resources": {"Queue": queue}}))
+    cloudformation.delete_stack(StackName=stack)
+
+
+@pytest.mark.claim("demo.max-messages")
+def test_max_size():
+    pass
+'''
+
+
 def test_clean_run_reports_no_leaks(demo_project):
     result = demo_project.run("--fail-on-leaks")
 
@@ -68,6 +89,35 @@ def test_leaked_queue_reported(demo_project):
     assert "leak check: 1 resource(s) left after teardown" in result.output
     assert "SQS queue apc-" in result.output
     assert "-leaked-1" in result.output
+
+
+def test_queue_only_a_stack_created_is_reported(demo_project):
+    # No test calls SQS; the leak check must still list SQS on moto, where it skips
+    # services whose moto package the run never imported.
+    demo_project.write("tests/test_demo.py", RETAINED_BY_STACK_TESTS)
+
+    result = demo_project.run()
+
+    assert result.returncode == 0, result.output
+    assert "leak check: 1 resource(s) left after teardown" in result.output
+    assert "-retained-1" in result.output
+
+
+def test_moto_leak_check_skips_services_never_imported():
+    code = (
+        "from fixtures.backends import MotoInProcess, isolate_from_real_credentials\n"
+        "isolate_from_real_credentials()\n"
+        "backend = MotoInProcess()\n"
+        "backend.start()\n"
+        "before = backend.may_hold_resources('mq')\n"
+        "backend.client('mq').list_brokers()\n"
+        "print(before, backend.may_hold_resources('mq'), backend.may_hold_resources('cognito-idp'))\n"
+        "backend.stop()\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "True", "False"]
 
 
 def test_fail_on_leaks_fails_run(demo_project):
