@@ -80,27 +80,21 @@ def test_clean_run_reports_no_leaks(demo_project):
     assert "leak check: no resources left after teardown" in result.output
 
 
-def test_leaked_queue_reported(demo_project):
-    demo_project.write("tests/test_demo.py", LEAKING_TESTS)
+# The second case calls no SQS operation: the leak check must still list SQS on moto, where
+# it skips services whose moto package the run never imported.
+@pytest.mark.parametrize("tests, queue_suffix", [
+    pytest.param(LEAKING_TESTS, "-leaked-1", id="created-by-test"),
+    pytest.param(RETAINED_BY_STACK_TESTS, "-retained-1", id="created-by-stack"),
+])
+def test_leaked_queue_reported(demo_project, tests, queue_suffix):
+    demo_project.write("tests/test_demo.py", tests)
 
     result = demo_project.run()
 
     assert result.returncode == 0, result.output
     assert "leak check: 1 resource(s) left after teardown" in result.output
     assert "SQS queue apc-" in result.output
-    assert "-leaked-1" in result.output
-
-
-def test_queue_only_a_stack_created_is_reported(demo_project):
-    # No test calls SQS; the leak check must still list SQS on moto, where it skips
-    # services whose moto package the run never imported.
-    demo_project.write("tests/test_demo.py", RETAINED_BY_STACK_TESTS)
-
-    result = demo_project.run()
-
-    assert result.returncode == 0, result.output
-    assert "leak check: 1 resource(s) left after teardown" in result.output
-    assert "-retained-1" in result.output
+    assert queue_suffix in result.output
 
 
 def test_moto_leak_check_skips_services_never_imported():
