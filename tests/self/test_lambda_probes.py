@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import sys
 import time
 import zipfile
 from io import BytesIO
@@ -47,6 +48,8 @@ def task_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     folder.mkdir()
     monkeypatch.setenv("LAMBDA_TASK_ROOT", str(folder))
     monkeypatch.chdir(folder)
+    # Lambda's task root is read-only, so importing the handler writes no __pycache__ there.
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)
     return folder
 
 
