@@ -8,7 +8,7 @@ their checks can fail:
   1.5.33 recorded it, and then the same evidence with one fact broken.
 - Tests marked ``slow`` deploy the scenario on a private ministack on 127.0.0.1 with a
   handler that misbehaves: one returns a different PhysicalResourceId on Update, one never
-  sends a response. They need ministack installed under $CLAIMS_EMULATOR_HOME.
+  sends a response. They install ministack under $CLAIMS_EMULATOR_HOME when it is missing.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from fixtures.backends import MinistackBackend
 from fixtures.clock import RealClock, eventually
 from fixtures.emulators import get_emulator
 from fixtures.emulators.base import default_home, default_log_dir
+from fixtures.emulators.errors import InterpreterNotFoundError
 from fixtures.naming import Names, new_run_id
 from fixtures.resources import Cleanup
 from scenarios.cfn_custom_resource import HANDLER_SOURCE
@@ -295,13 +296,15 @@ def broken_package(wrapper_source: str) -> bytes:
 def ministack_backend() -> Iterator[MinistackBackend]:
     """A private ministack on 127.0.0.1, stopped at the end with everything it holds."""
     emulator = get_emulator("ministack", default_home(), default_log_dir())
-    if not emulator.venv_python.exists():
-        pytest.skip(f"ministack is not installed in {emulator.home}; run: python -m fixtures.emulators install ministack")
     with pytest.MonkeyPatch.context() as environment:
         for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
                             "AWS_DEFAULT_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true"}.items():
             environment.setenv(name, value)
-        url = emulator.start()
+        # start() installs ministack first if needed, under a lock that other tests share.
+        try:
+            url = emulator.start(timeout=120)
+        except InterpreterNotFoundError as error:
+            pytest.skip(str(error))
         try:
             backend = MinistackBackend(url)
             backend.start()
