@@ -144,3 +144,11 @@ def test_benchmark_command_writes_table(tmp_path):
     assert "| moto: harness overhead / wall (1 process) | <= 25% |" in table
     assert "## Where the overhead goes" in table
     assert "test_sqs_visibility.py" in table
+
+
+def test_default_run_leaves_docs_alone():
+    args = benchmark.parse_args([])
+
+    assert args.markdown == REPO_ROOT / "reports" / "bench" / "benchmarks.md"
+    assert args.backends == ["moto"]
+    assert args.warmup == 1
