@@ -10,7 +10,12 @@ import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
+from fixtures.emulators import InterpreterNotFoundError, ManagedEmulator
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
+EMULATOR_START_TIMEOUT_SECONDS = 120
 
 DEMO_CLAIMS = """
 [pattern]
@@ -104,3 +109,14 @@ class DemoProject:
         completed = subprocess.run(command, cwd=self.root, env=full_env, capture_output=True, text=True,
                                    timeout=timeout)
         return RunResult(completed.returncode, completed.stdout + completed.stderr, self.root)
+
+
+def start_or_skip(emulator: ManagedEmulator) -> str:
+    """Start the emulator, installing it first if needed, and return its endpoint URL.
+
+    Skips the test on a machine without the Python version the emulator needs.
+    """
+    try:
+        return emulator.start(timeout=EMULATOR_START_TIMEOUT_SECONDS)
+    except InterpreterNotFoundError as error:
+        pytest.skip(str(error))

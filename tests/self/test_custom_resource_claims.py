@@ -26,7 +26,6 @@ from fixtures.backends import MinistackBackend
 from fixtures.clock import RealClock, eventually
 from fixtures.emulators import get_emulator
 from fixtures.emulators.base import default_home, default_log_dir
-from fixtures.emulators.errors import InterpreterNotFoundError
 from fixtures.naming import Names, new_run_id
 from fixtures.resources import Cleanup
 from scenarios.cfn_custom_resource import HANDLER_SOURCE
@@ -39,6 +38,7 @@ from scenarios.cfn_custom_resource.scenario import (
     FilterPolicyStacks,
     StackOutcome,
 )
+from tests.self.support import start_or_skip
 
 STACK_ID = "arn:aws:cloudformation:us-east-1:000000000000:stack/apc-run-gw-cr-1/5f0c9a52-0000-4000-8000-000000000001"
 SUBSCRIPTION_ARN = "arn:aws:sns:us-east-1:000000000000:apc-run-gw-cr-1-events:89f1469f-6b6c-4762-a986-bfc229fa7ae1"
@@ -300,11 +300,7 @@ def ministack_backend() -> Iterator[MinistackBackend]:
         for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
                             "AWS_DEFAULT_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true"}.items():
             environment.setenv(name, value)
-        # start() installs ministack first if needed, under a lock that other tests share.
-        try:
-            url = emulator.start(timeout=120)
-        except InterpreterNotFoundError as error:
-            pytest.skip(str(error))
+        url = start_or_skip(emulator)
         try:
             backend = MinistackBackend(url)
             backend.start()

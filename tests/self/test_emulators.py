@@ -34,10 +34,10 @@ from fixtures.emulators import (
 from fixtures.emulators.base import REPOSITORY_ROOT
 from fixtures.emulators.install import find_python
 from fixtures.emulators.process import listening_sockets, process_group_alive
+from tests.self.support import start_or_skip
 
 EMULATOR_NAMES = ["localstack", "ministack"]
 PINNED_VERSIONS = {"ministack": "1.5.33"}
-START_TIMEOUT_SECONDS = 120
 
 
 @pytest.fixture(autouse=True)
@@ -56,14 +56,6 @@ def running_emulator(request: pytest.FixtureRequest) -> Iterator[ManagedEmulator
         yield emulator
     finally:
         emulator.stop()
-
-
-def start_or_skip(emulator: ManagedEmulator) -> None:
-    """Start the emulator, or skip the test on a machine without the Python version it needs."""
-    try:
-        emulator.start(timeout=START_TIMEOUT_SECONDS)
-    except InterpreterNotFoundError as error:
-        pytest.skip(str(error))
 
 
 def closed_loopback_port() -> int:
