@@ -14,7 +14,7 @@ from tests.self.support import REPO_ROOT
 
 
 def _process(worker: str, api: float, wait: float, tests: list[tuple[float, float]], **fields: float) -> dict:
-    """A timing file as the plugin writes it; ``tests`` lists (seconds, api_seconds) per test."""
+    """Return a timing file as the plugin writes it. ``tests`` lists (seconds, api_seconds) per test."""
     return {
         "backend": "moto", "worker": worker, "run_id": "r1",
         "configured_at": fields.get("configured_at", 100.0),
@@ -63,7 +63,7 @@ def test_critical_path_uses_busiest_worker(tmp_path):
     assert [p["test_api_seconds"] for p in summary["processes"]] == [1.0, 2.0]
 
 
-def test_overhead_phases_split_the_process():
+def test_overhead_phases_split_process():
     process = _process("gw", api=2.0, wait=0.0, tests=[(1.0, 0.8), (2.0, 1.2)], configured_at=100.3,
                        finished_at=104.3, process_seconds=4.0, setup_seconds=0.6, client_seconds_total=0.25)
     # 0.3 s of the process's API time fell outside tests (a capability probe, the leak check).
